@@ -1,0 +1,17 @@
+"""minigen: a from-scratch generative-modelling engine whose every gradient is written by hand and
+checked against finite differences.
+
+    import minigen as mg
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad            # tensor([2., 4.])
+"""
+from minigen.backend import get_backend, manual_seed, set_backend, to_device, to_host  # noqa: F401
+from minigen.autograd import (Function, Tensor, detect_anomaly, enable_grad, grad, is_grad_enabled,  # noqa: F401
+                              no_grad, set_grad_enabled, tensor, trace_backward)
+from minigen import functional  # noqa: F401
+from minigen import functional as F  # noqa: F401
+from minigen import viz  # noqa: F401
+from minigen.gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: F401
+
+__version__ = "0.1.0"

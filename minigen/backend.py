@@ -1,0 +1,375 @@
+"""The array backend: one switch between NumPy (CPU), CuPy (CUDA) and a strict stand-in for a GPU.
+
+Everything in minigen computes through ``xp``, the active array module::
+
+    from minigen.backend import xp
+    y = xp.exp(x)
+
+``xp`` is one object whose contents are swapped by :func:`set_backend`, so a module that imported it
+keeps seeing the active backend.  The backend is chosen by ``minigen.set_backend(name)`` or by the
+environment variable ``MINIGEN_BACKEND`` (``numpy`` | ``cupy`` | ``strict``; default ``numpy``).
+
+``strict`` is a CPU stand-in for a CUDA device, computed by NumPy but as strict as CuPy about where data
+lives: its arrays are a separate type (:class:`StrictArray`), converting one to NumPy implicitly
+(``np.asarray``, ``__array__``, handing it to a NumPy-only routine) raises TypeError, and arithmetic that
+mixes a device array with a host ``numpy.ndarray`` raises TypeError.  Data moves only through
+:func:`to_device` and :func:`to_host`.  Code that passes the test suite under ``strict`` does not mix
+host and device arrays, so it runs on CuPy.
+"""
+from __future__ import annotations
+
+import os
+import types
+
+import numpy as np
+from numpy.lib.mixins import NDArrayOperatorsMixin
+
+__all__ = ["xp", "set_backend", "get_backend", "to_device", "to_host", "is_array", "manual_seed",
+           "rng", "StrictArray", "default_float", "array_types"]
+
+# ----------------------------------------------------------------------------------------------------
+# The strict device stand-in
+# ----------------------------------------------------------------------------------------------------
+
+_HINT = "move data explicitly with minigen.to_device(...) or minigen.to_host(...) / Tensor.numpy()"
+
+
+def _mix_error(where: str, other) -> TypeError:
+    return TypeError(f"{where}: cannot mix a device array (strict backend) with a host "
+                     f"{type(other).__module__}.{type(other).__name__}; {_HINT}")
+
+
+def _unwrap(obj, where: str):
+    """StrictArray -> its NumPy buffer, recursively through lists/tuples; a host ndarray is refused."""
+    t = type(obj)
+    if t is StrictArray:
+        return obj._a
+    if t is tuple or t is list:
+        return t(_unwrap(o, where) for o in obj)
+    if isinstance(obj, np.ndarray):
+        raise _mix_error(where, obj)
+    return obj
+
+
+def _wrap(obj):
+    """NumPy results -> StrictArray (numpy scalars too: CuPy returns 0-d device arrays)."""
+    if isinstance(obj, np.ndarray):
+        return StrictArray(obj)
+    if isinstance(obj, np.generic) and not isinstance(obj, (np.str_, np.bytes_)):
+        return StrictArray(np.asarray(obj))
+    if type(obj) is tuple or type(obj) is list:
+        return type(obj)(_wrap(o) for o in obj)
+    return obj
+
+
+class StrictArray(NDArrayOperatorsMixin):
+    """An array on the pretend device: NumPy underneath, CuPy's rules on the outside."""
+
+    __slots__ = ("_a",)
+
+    def __init__(self, a: np.ndarray):
+        self._a = a
+
+    # --- the NumPy protocols: compute on the buffer, refuse host arrays ---
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("Implicit conversion of a strict-backend device array to a NumPy array is not "
+                        f"allowed; {_HINT}")
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        where = f"{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        args = _unwrap(inputs, where)
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = _unwrap(out, where)
+        res = getattr(ufunc, method)(*args, **kwargs)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return _wrap(res)
+
+    def __array_function__(self, func, types, args, kwargs):
+        where = func.__name__
+        out = kwargs.get("out")
+        res = func(*_unwrap(args, where), **{k: _unwrap(v, where) for k, v in kwargs.items()})
+        return out if out is not None else _wrap(res)
+
+    # --- the ndarray surface that CuPy also offers ---
+    shape = property(lambda self: self._a.shape)
+    dtype = property(lambda self: self._a.dtype)
+    ndim = property(lambda self: self._a.ndim)
+    size = property(lambda self: self._a.size)
+    nbytes = property(lambda self: self._a.nbytes)
+    itemsize = property(lambda self: self._a.itemsize)
+    strides = property(lambda self: self._a.strides)
+    flags = property(lambda self: self._a.flags)
+    T = property(lambda self: StrictArray(self._a.T))
+
+    def __getattr__(self, name):
+        if name.startswith("__"):   # no __array_interface__ & co.: they would hand NumPy the buffer
+            raise AttributeError(name)
+        # array methods (sum, reshape, astype, ...) run on the buffer; results come back wrapped
+        attr = getattr(self._a, name)
+        if not callable(attr):
+            return _wrap(attr)
+
+        def method(*args, **kwargs):
+            where = f"ndarray.{name}"
+            return _wrap(attr(*_unwrap(args, where), **{k: _unwrap(v, where) for k, v in kwargs.items()}))
+        return method
+
+    def __getitem__(self, idx):
+        return _wrap(self._a[_unwrap(idx, "indexing")])
+
+    def __setitem__(self, idx, value):
+        self._a[_unwrap(idx, "indexing")] = _unwrap(value, "item assignment")
+
+    def __len__(self):
+        return len(self._a)
+
+    def __iter__(self):
+        return (_wrap(v) for v in self._a)
+
+    def __bool__(self):
+        return bool(self._a)
+
+    def __float__(self):
+        return float(self._a)
+
+    def __int__(self):
+        return int(self._a)
+
+    def __index__(self):
+        return self._a.__index__()
+
+    def __complex__(self):
+        return complex(self._a)
+
+    def __repr__(self):
+        return "strict_" + repr(self._a)
+
+    def __copy__(self):
+        return StrictArray(self._a.copy())
+
+    def __deepcopy__(self, memo):
+        return StrictArray(self._a.copy())
+
+    def get(self) -> np.ndarray:
+        """Copy to a host NumPy array (CuPy's spelling of the explicit transfer)."""
+        return self._a.copy()
+
+    def item(self):
+        return self._a.item()
+
+    def tolist(self):
+        return self._a.tolist()
+
+
+def _strict_creator(fn):
+    def create(*args, **kwargs):
+        return _wrap(fn(*args, **kwargs))
+    create.__name__ = fn.__name__
+    create.__doc__ = fn.__doc__
+    return create
+
+
+def _strict_asarray(a, dtype=None, order=None, copy=None):
+    # cupy.asarray(host_array) is an explicit host->device copy; so is this
+    if type(a) is StrictArray:
+        return a if dtype is None or a.dtype == dtype else StrictArray(a._a.astype(dtype))
+    return StrictArray(np.array(a, dtype=dtype, order=order, copy=True))
+
+
+def _strict_namespace() -> dict:
+    ns = dict(vars(np))
+    # creation routines take no array argument, so NumPy cannot dispatch them: wrap their results
+    for name in ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye",
+                 "identity", "tri", "indices", "frombuffer", "fromiter"):
+        ns[name] = _strict_creator(getattr(np, name))
+    ns["asarray"] = ns["array"] = ns["asanyarray"] = _strict_asarray
+    ns["ascontiguousarray"] = lambda a, dtype=None: _wrap(np.ascontiguousarray(_unwrap(a, "ascontiguousarray"), dtype=dtype))
+    ns["ndarray"] = StrictArray
+    ns["__name__"] = "minigen.strict"
+    return ns
+
+
+# ----------------------------------------------------------------------------------------------------
+# Random numbers: one engine generator per backend
+# ----------------------------------------------------------------------------------------------------
+
+class Generator:
+    """The engine RNG.  ``minigen.manual_seed(s)`` reseeds it; arrays come out on the active device.
+
+    A thin wrapper over ``numpy.random.Generator`` (or ``cupy.random.Generator``) whose methods take a
+    ``dtype`` so float32 work stays float32.
+    """
+
+    def __init__(self, seed=None, kind=None):
+        self.kind = kind or _state.name
+        self.seed(seed)
+
+    def seed(self, seed=None):
+        self._seed = seed
+        if self.kind == "cupy":
+            import cupy
+            self._g = cupy.random.default_rng(seed)
+        else:
+            self._g = np.random.default_rng(seed)
+
+    def _out(self, a):
+        return StrictArray(a) if self.kind == "strict" else a
+
+    def normal(self, size=None, loc=0.0, scale=1.0, dtype=None):
+        dtype = dtype or default_float()
+        a = self._g.standard_normal(size=size, dtype=dtype)
+        if scale != 1.0:
+            a *= scale
+        if loc != 0.0:
+            a += loc
+        return self._out(a)
+
+    def uniform(self, size=None, low=0.0, high=1.0, dtype=None):
+        dtype = dtype or default_float()
+        a = self._g.random(size=size, dtype=dtype)
+        if (low, high) != (0.0, 1.0):
+            a = a * (high - low) + low
+            a = a.astype(dtype, copy=False)
+        return self._out(a)
+
+    def integers(self, low, high=None, size=None, dtype="int64"):
+        return self._out(self._g.integers(low, high, size=size, dtype=dtype))
+
+    def permutation(self, n):
+        return self._out(self._g.permutation(n))
+
+    def gumbel(self, size=None, dtype=None):
+        u = self.uniform(size, dtype=dtype or default_float())
+        tiny = float(np.finfo(u.dtype).tiny)
+        return -xp.log(-xp.log(xp.clip(u, tiny, 1.0)))
+
+    def get_state(self) -> dict:
+        """A JSON-able snapshot, so a resumed run draws the same numbers."""
+        if self.kind == "cupy":
+            raise NotImplementedError("saving the CuPy RNG state is not supported; reseed instead")
+        return {"kind": self.kind, "bit_generator": _jsonable(self._g.bit_generator.state)}
+
+    def set_state(self, state: dict):
+        if self.kind == "cupy":
+            raise NotImplementedError("restoring the CuPy RNG state is not supported; reseed instead")
+        self._g.bit_generator.state = state["bit_generator"]
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    return obj
+
+
+# ----------------------------------------------------------------------------------------------------
+# The switch
+# ----------------------------------------------------------------------------------------------------
+
+xp = types.SimpleNamespace()   # filled by set_backend; the same object for the life of the process
+
+
+class _State:
+    name = "numpy"
+    array_types: tuple = (np.ndarray,)
+    rng: Generator = None
+
+
+_state = _State()
+
+
+def _load_cupy():
+    try:
+        import cupy
+    except ImportError as e:
+        raise RuntimeError("backend 'cupy' needs CuPy, which is not installed: "
+                           "pip install 'minigen[cuda]' (or cupy-cuda12x matching your CUDA)") from e
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # cupy raises its own CUDARuntimeError type
+        raise RuntimeError(f"backend 'cupy': CuPy is installed but no CUDA device is usable ({e}); "
+                           "use set_backend('numpy'), or 'strict' to test device code on the CPU") from e
+    if n == 0:
+        raise RuntimeError("backend 'cupy': CuPy is installed but no CUDA device was found; "
+                           "use set_backend('numpy'), or 'strict' to test device code on the CPU")
+    return cupy
+
+
+def set_backend(name: str) -> None:
+    """Switch the active array module: ``"numpy"``, ``"cupy"`` or ``"strict"``.
+
+    Tensors created before the switch keep their arrays; mixing them with new ones on another device
+    raises TypeError (move them with ``to_device``).
+    """
+    name = name.lower()
+    if name == "numpy":
+        ns, types_ = dict(vars(np)), (np.ndarray,)
+    elif name == "strict":
+        ns, types_ = _strict_namespace(), (StrictArray,)
+    elif name == "cupy":
+        cupy = _load_cupy()
+        ns, types_ = dict(vars(cupy)), (cupy.ndarray,)
+    else:
+        raise ValueError(f"unknown backend {name!r}: choose 'numpy', 'cupy' or 'strict'")
+    xp.__dict__.clear()
+    xp.__dict__.update(ns)
+    _state.name, _state.array_types = name, types_
+    _state.rng = Generator(None, kind=name)
+
+
+def get_backend() -> str:
+    """The active backend's name."""
+    return _state.name
+
+
+def array_types() -> tuple:
+    return _state.array_types
+
+
+def is_array(a) -> bool:
+    """True for an array of the active backend (not a Tensor, not a host array on a device backend)."""
+    return isinstance(a, _state.array_types)
+
+
+def default_float():
+    return np.float32
+
+
+def is_host_array(a) -> bool:
+    """A NumPy array (host memory), whatever the active backend."""
+    return isinstance(a, np.ndarray)
+
+
+def rng() -> Generator:
+    """The engine's random generator for the active backend."""
+    return _state.rng
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the engine RNG: same seed, same backend => the same numbers."""
+    _state.rng.seed(int(seed))
+    return _state.rng
+
+
+def to_device(a, dtype=None):
+    """Host (NumPy, list, scalar) -> an array of the active backend.  Arrays already there pass through."""
+    if isinstance(a, _state.array_types):
+        return a if dtype is None or a.dtype == dtype else a.astype(dtype)
+    if hasattr(a, "get") and not isinstance(a, (dict, np.ndarray)):   # another device's array
+        a = a.get()
+    return xp.asarray(a, dtype=dtype)
+
+
+def to_host(a) -> np.ndarray:
+    """Any backend's array (or a scalar) -> a NumPy array on the host; an explicit copy from a device."""
+    if isinstance(a, np.ndarray):
+        return a
+    if hasattr(a, "get"):          # StrictArray and cupy.ndarray
+        return a.get()
+    return np.asarray(a)
+
+
+set_backend(os.environ.get("MINIGEN_BACKEND", "numpy"))

@@ -1,0 +1,32 @@
+"""The op library, PyTorch's ``torch.nn.functional`` in spirit: ``import minigen.functional as F``.
+
+Every function here accepts Tensors (and records the op when an input requires grad) or raw arrays
+(and simply computes), has exact first and second derivatives, and has an entry in the gradient-check
+registry (:mod:`minigen.testing.op_registry`); a test fails when one is missing.
+"""
+from minigen.ops.arithmetic import add, astype, div, matmul, mul, neg, pow, sub
+from minigen.ops.elementwise import (abs, clip, exp, leaky_relu, log, log_sigmoid, maximum, minimum, relu,
+                                     sigmoid, softplus, sqrt, tanh, where)
+from minigen.ops.losses import (binary_cross_entropy_with_logits, cross_entropy, gaussian_nll, kl_normal,
+                                kl_normal_standard, l1_loss, mse_loss)
+from minigen.ops.nn import dropout, linear, log_softmax, softmax
+from minigen.ops.reduction import logsumexp, max, mean, min, sum, var
+from minigen.ops.shape import (broadcast_to, concatenate, getitem, reshape, split, stack, sum_to,
+                               transpose)
+
+__all__ = [
+    # arithmetic
+    "add", "sub", "mul", "div", "neg", "pow", "matmul", "astype",
+    # elementwise
+    "exp", "log", "sqrt", "abs", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "log_sigmoid",
+    "clip", "maximum", "minimum", "where",
+    # reductions
+    "sum", "mean", "max", "min", "logsumexp", "var",
+    # shapes
+    "reshape", "transpose", "broadcast_to", "sum_to", "getitem", "concatenate", "stack", "split",
+    # networks
+    "linear", "softmax", "log_softmax", "dropout",
+    # losses
+    "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "cross_entropy", "gaussian_nll",
+    "kl_normal_standard", "kl_normal",
+]

@@ -1,0 +1,235 @@
+"""Elementwise functions.  Each derivative is one line; the rules table:
+
+    exp          y' = y                      log        1/x
+    sqrt         1/(2y)                      abs        sign(x)
+    sigmoid      y(1-y)                      tanh       1 - y^2
+    relu         [x > 0]                     leaky_relu [x > 0] + slope [x <= 0]
+    softplus     sigmoid(x)                  log_sigmoid  sigmoid(-x)
+    clip         [lo <= x <= hi]             maximum/minimum: the larger/smaller input (ties split)
+    where(c,a,b) c for a, not c for b
+
+Masks such as [x > 0] are constants (computed on raw data), so second derivatives through them are 0,
+which is the true second derivative away from the kinks.
+"""
+from __future__ import annotations
+
+from minigen.autograd.function import Function
+from minigen.backend import xp
+from minigen.ops.shape import data_of, unbroadcast
+
+
+class Exp(Function):
+    def forward(self, x):
+        return xp.exp(x)
+
+    def backward(self, gy, x, y):
+        return gy * y
+
+
+class Log(Function):
+    def forward(self, x):
+        return xp.log(x)
+
+    def backward(self, gy, x, y):
+        return gy / x
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        return xp.sqrt(x)
+
+    def backward(self, gy, x, y):
+        return gy / (2.0 * y)
+
+
+class Abs(Function):
+    def forward(self, x):
+        return xp.abs(x)
+
+    def backward(self, gy, x, y):
+        return gy * xp.sign(data_of(x))
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        return xp.exp(-xp.logaddexp(0, -x))      # 1/(1+e^-x) without overflow
+
+    def backward(self, gy, x, y):
+        return gy * (y * (1.0 - y))
+
+
+class Tanh(Function):
+    def forward(self, x):
+        return xp.tanh(x)
+
+    def backward(self, gy, x, y):
+        return gy * (1.0 - y * y)
+
+
+class ReLU(Function):
+    def forward(self, x):
+        return xp.maximum(x, 0)
+
+    def backward(self, gy, x, y):
+        return gy * (data_of(x) > 0)
+
+
+class LeakyReLU(Function):
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        return xp.where(x > 0, x, x * self.slope)
+
+    def backward(self, gy, x, y):
+        return where(data_of(x) > 0, gy, gy * self.slope)
+
+
+class Softplus(Function):
+    def forward(self, x):
+        return xp.logaddexp(0, x)                 # log(1 + e^x), finite for any x
+
+    def backward(self, gy, x, y):
+        return gy * sigmoid(x)
+
+
+class LogSigmoid(Function):
+    def forward(self, x):
+        return -xp.logaddexp(0, -x)               # log sigmoid(x) = -softplus(-x)
+
+    def backward(self, gy, x, y):
+        return gy * sigmoid(-x)
+
+
+class Clip(Function):
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        return xp.clip(x, self.lo, self.hi)
+
+    def backward(self, gy, x, y):
+        d = data_of(x)
+        inside = xp.ones(d.shape, dtype=bool)
+        if self.lo is not None:
+            inside &= d >= self.lo
+        if self.hi is not None:
+            inside &= d <= self.hi
+        return gy * inside
+
+
+class Maximum(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        return xp.maximum(a, b)
+
+    def backward(self, gy, a, b, y):
+        da, db = data_of(a), data_of(b)
+        wa = (da > db) + 0.5 * (da == db)         # ties send half the gradient each way
+        ga, gb = self.needs_grad
+        return (unbroadcast(gy * wa.astype(gy.dtype), a) if ga else None,
+                unbroadcast(gy * (1 - wa).astype(gy.dtype), b) if gb else None)
+
+
+class Minimum(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        return xp.minimum(a, b)
+
+    def backward(self, gy, a, b, y):
+        da, db = data_of(a), data_of(b)
+        wa = (da < db) + 0.5 * (da == db)
+        ga, gb = self.needs_grad
+        return (unbroadcast(gy * wa.astype(gy.dtype), a) if ga else None,
+                unbroadcast(gy * (1 - wa).astype(gy.dtype), b) if gb else None)
+
+
+class Where(Function):
+    broadcasts = True
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        return xp.where(self.cond, a, b)
+
+    def backward(self, gy, a, b, y):
+        ga, gb = self.needs_grad
+        zero = xp.zeros((), dtype=gy.dtype)
+        return (unbroadcast(where(self.cond, gy, zero), a) if ga else None,
+                unbroadcast(where(self.cond, zero, gy), b) if gb else None)
+
+
+def exp(x):
+    """e^x"""
+    return Exp()(x)
+
+
+def log(x):
+    """Natural logarithm."""
+    return Log()(x)
+
+
+def sqrt(x):
+    return Sqrt()(x)
+
+
+def abs(x):  # noqa: A001
+    """|x| (derivative sign(x); 0 at 0)."""
+    return Abs()(x)
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x), computed without overflow."""
+    return Sigmoid()(x)
+
+
+def tanh(x):
+    return Tanh()(x)
+
+
+def relu(x):
+    """max(x, 0)"""
+    return ReLU()(x)
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    """x for x > 0, negative_slope * x otherwise."""
+    return LeakyReLU(negative_slope)(x)
+
+
+def softplus(x):
+    """log(1 + e^x), stable for |x| up to the float range."""
+    return Softplus()(x)
+
+
+def log_sigmoid(x):
+    """log sigmoid(x) = -softplus(-x), stable for large |x|."""
+    return LogSigmoid()(x)
+
+
+def clip(x, lo=None, hi=None):
+    """Limit values to [lo, hi] (either bound may be None); the gradient is 0 outside."""
+    return Clip(lo, hi)(x)
+
+
+def maximum(a, b):
+    """Elementwise max of two tensors (broadcasting)."""
+    return Maximum()(a, b)
+
+
+def minimum(a, b):
+    """Elementwise min of two tensors (broadcasting)."""
+    return Minimum()(a, b)
+
+
+def where(cond, a, b):
+    """Elementwise ``a if cond else b``; ``cond`` is a constant boolean array or tensor."""
+    cond = data_of(cond)
+    if not hasattr(cond, "dtype") or cond.dtype != bool:
+        cond = xp.asarray(cond).astype(bool)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        raise TypeError("where: at least one of a, b must be an array or tensor")
+    return Where(cond)(a, b)

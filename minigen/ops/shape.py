@@ -1,0 +1,225 @@
+"""Ops that move values without changing them: reshape, transpose, broadcast, sum-to, indexing, joins.
+
+Their derivatives move the gradient back the other way, and each pair is its own adjoint:
+broadcast_to <-> sum_to, getitem <-> scatter-add, concatenate <-> slicing.
+"""
+from __future__ import annotations
+
+from minigen.autograd.function import Function
+from minigen.autograd.tensor import Tensor
+from minigen.backend import xp
+
+
+def shape_of(x) -> tuple:
+    return tuple(x.shape)
+
+
+def data_of(x):
+    """The raw array behind a Tensor (constants pass through): for masks and other non-differentiable
+    helpers inside backward rules."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _norm_axis(axis, ndim: int):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(a % ndim for a in axes)
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(self.shape)
+
+    def backward(self, gy, x, y):
+        return reshape(gy, shape_of(x))
+
+
+class Transpose(Function):
+    def __init__(self, axes=None):
+        self.axes = axes
+
+    def forward(self, x):
+        return x.transpose(self.axes) if self.axes is not None else x.T
+
+    def backward(self, gy, x, y):
+        if self.axes is None:
+            return transpose(gy)
+        inverse = tuple(sorted(range(len(self.axes)), key=lambda i: self.axes[i]))
+        return transpose(gy, inverse)
+
+
+class BroadcastTo(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return xp.broadcast_to(x, self.shape)
+
+    def backward(self, gy, x, y):
+        return sum_to(gy, shape_of(x))
+
+
+class SumTo(Function):
+    """Sum a broadcast result back to ``shape``: the adjoint of broadcast_to."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        lead = x.ndim - len(self.shape)
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(self.shape)
+                                          if n == 1 and x.shape[lead + i] != 1)
+        y = x.sum(axis=axes, keepdims=True) if axes else x
+        return y.reshape(self.shape) if lead else y
+
+    def backward(self, gy, x, y):
+        return broadcast_to(gy, shape_of(x))
+
+
+def reshape(x, shape):
+    """View ``x`` with a new shape (one entry may be -1)."""
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    if shape_of(x) == shape:
+        return x
+    return Reshape(shape)(x)
+
+
+def transpose(x, axes=None):
+    """Permute axes (reverse them when ``axes`` is None); ``x.T`` for a matrix."""
+    if axes is not None:
+        axes = tuple(a % x.ndim for a in axes)
+    return Transpose(axes)(x)
+
+
+def swap_last(x):
+    """Swap the last two axes (the matrix transpose of a batch of matrices)."""
+    if x.ndim == 2:
+        return Transpose(None)(x)
+    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return Transpose(axes)(x)
+
+
+def broadcast_to(x, shape):
+    shape = tuple(shape)
+    if shape_of(x) == shape:
+        return x
+    return BroadcastTo(shape)(x)
+
+
+def sum_to(x, shape):
+    """Sum over the axes that broadcasting added or stretched, so the result has ``shape``."""
+    shape = tuple(shape)
+    if shape_of(x) == shape:
+        return x
+    return SumTo(shape)(x)
+
+
+def unbroadcast(g, like):
+    """The gradient of a broadcast input: ``g`` summed down to ``like``'s shape (the one helper every
+    broadcasting op's backward uses)."""
+    return sum_to(g, shape_of(like))
+
+
+# --- indexing ---
+
+def _raw_index(idx):
+    if isinstance(idx, Tensor):
+        return idx.data
+    if isinstance(idx, tuple):
+        return tuple(_raw_index(i) for i in idx)
+    if isinstance(idx, list):
+        return xp.asarray(idx)
+    return idx
+
+
+def _is_basic(idx) -> bool:
+    """Only ints, slices, None and Ellipsis: each element is picked at most once."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+
+
+class GetItem(Function):
+    def __init__(self, idx):
+        self.idx = idx
+
+    def forward(self, x):
+        return x[self.idx]
+
+    def backward(self, gy, x, y):
+        return ScatterAdd(self.idx, shape_of(x))(gy)
+
+
+class ScatterAdd(Function):
+    """zeros(shape) with ``gy`` added at ``idx`` (repeated indices add up): the adjoint of getitem."""
+
+    def __init__(self, idx, shape):
+        self.idx, self.shape = idx, shape
+
+    def forward(self, gy):
+        gx = xp.zeros(self.shape, dtype=gy.dtype)
+        if _is_basic(self.idx):
+            gx[self.idx] = gy
+        else:
+            xp.add.at(gx, self.idx, gy)
+        return gx
+
+    def backward(self, ggx, gy, y):
+        return getitem(ggx, self.idx)
+
+
+def getitem(x, idx):
+    """``x[idx]`` for ints, slices, None, Ellipsis, integer arrays (repeats allowed) and boolean masks."""
+    return GetItem(_raw_index(idx))(x)
+
+
+class Concatenate(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return xp.concatenate(xs, axis=self.axis)
+
+    def backward(self, gy, *xs_and_y):
+        xs = xs_and_y[:-1]
+        axis = self.axis % len(shape_of(gy))
+        grads, start = [], 0
+        for x, need in zip(xs, self.needs_grad):
+            n = shape_of(x)[axis]
+            grads.append(getitem(gy, (slice(None),) * axis + (slice(start, start + n),)) if need else None)
+            start += n
+        return tuple(grads)
+
+
+def concatenate(xs, axis: int = 0):
+    """Join tensors along an existing axis."""
+    return Concatenate(axis)(*xs)
+
+
+def stack(xs, axis: int = 0):
+    """Join tensors along a new axis."""
+    xs = list(xs)
+    nd = len(shape_of(xs[0])) + 1
+    axis = axis % nd
+    expanded = [reshape(x, shape_of(x)[:axis] + (1,) + shape_of(x)[axis:]) for x in xs]
+    return concatenate(expanded, axis)
+
+
+def split(x, indices_or_sections, axis: int = 0) -> list:
+    """Split into pieces along ``axis``, like ``numpy.split`` (equal sections or cut points)."""
+    n = shape_of(x)[axis]
+    axis = axis % len(shape_of(x))
+    if isinstance(indices_or_sections, int):
+        if n % indices_or_sections:
+            raise ValueError(f"split: axis {axis} of length {n} does not divide into "
+                             f"{indices_or_sections} equal sections")
+        step = n // indices_or_sections
+        cuts = list(range(step, n, step))
+    else:
+        cuts = list(indices_or_sections)
+    bounds = [0] + cuts + [n]
+    pre = (slice(None),) * axis
+    return [getitem(x, pre + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
