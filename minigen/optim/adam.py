@@ -1,0 +1,72 @@
+"""Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), as in PyTorch.
+
+    t <- t + 1
+    g <- g + weight_decay * p                      (Adam's L2 term; AdamW decays p directly instead:
+                                                    p <- p (1 - lr weight_decay))
+    m <- b1 m + (1 - b1) g                         first moment
+    v <- b2 v + (1 - b2) g^2                       second moment
+    v_max <- max(v_max, v)   if amsgrad
+    p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+
+The update runs in place with one scratch buffer per parameter, so a step makes no new arrays.
+"""
+from __future__ import annotations
+
+import math
+
+from minigen.backend import xp
+from minigen.optim.optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    defaults = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False}
+    decoupled = False
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False):
+        if not 0.0 <= betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
+        super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+    def update(self, p, g, state, group):
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(p)
+            state["exp_avg_sq"] = xp.zeros_like(p)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(p)
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        if wd:
+            if self.decoupled:
+                p *= 1.0 - lr * wd
+            else:
+                g = g + wd * p
+        tmp = xp.subtract(g, m)                 # m += (1 - b1)(g - m)  ==  b1 m + (1 - b1) g
+        tmp *= 1.0 - b1
+        m += tmp
+        xp.multiply(g, g, out=tmp)              # v += (1 - b2)(g^2 - v)
+        tmp -= v
+        tmp *= 1.0 - b2
+        v += tmp
+        if group["amsgrad"]:
+            xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        xp.sqrt(v, out=tmp)                     # denominator: sqrt(v) / sqrt(1 - b2^t) + eps
+        tmp *= 1.0 / math.sqrt(1.0 - b2 ** t)
+        tmp += eps
+        xp.divide(m, tmp, out=tmp)
+        tmp *= -lr / (1.0 - b1 ** t)
+        p += tmp
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p <- p (1 - lr wd) before the Adam step (default wd 1e-2)."""
+
+    decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
