@@ -1,0 +1,2 @@
+"""Generative models built on minigen.nn: autoencoders, VAEs, GANs."""
+from minigen.models.vae import ELBO, VAE, AutoEncoder  # noqa: F401
