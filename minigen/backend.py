@@ -238,6 +238,8 @@ class Generator:
         return self._out(self._g.integers(low, high, size=size, dtype=dtype))
 
     def permutation(self, n):
+        if self.kind == "cupy":                   # cupy's Generator has no permutation: sort random keys
+            return self._g.random(n).argsort()
         return self._out(self._g.permutation(n))
 
     def gumbel(self, size=None, dtype=None):
@@ -316,8 +318,9 @@ def set_backend(name: str) -> None:
         raise ValueError(f"unknown backend {name!r}: choose 'numpy', 'cupy' or 'strict'")
     xp.__dict__.clear()
     xp.__dict__.update(ns)
+    seed = _state.rng._seed if _state.rng is not None else None
     _state.name, _state.array_types = name, types_
-    _state.rng = Generator(None, kind=name)
+    _state.rng = Generator(seed, kind=name)      # a manual_seed made before the switch still holds
 
 
 def get_backend() -> str:
