@@ -12,7 +12,7 @@ from minigen.autograd import (Function, Tensor, detect_anomaly, enable_grad, gra
 from minigen import functional  # noqa: F401
 from minigen import functional as F  # noqa: F401
 from minigen import viz  # noqa: F401
-from minigen import nn, optim  # noqa: F401
+from minigen import distributions, nn, optim  # noqa: F401
 from minigen.serialization import CheckpointError, load, save  # noqa: F401
 from minigen.gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: F401
 

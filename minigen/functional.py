@@ -2,7 +2,7 @@
 
 Every function here accepts Tensors (and records the op when an input requires grad) or raw arrays
 (and simply computes), has exact first and second derivatives, and has an entry in the gradient-check
-registry (:mod:`minigen.testing.op_registry`); a test fails when one is missing.
+registry (:mod:`minigen.ops.registry`); a test fails when one is missing.
 """
 from minigen.ops.arithmetic import add, astype, div, matmul, mul, neg, pow, sub
 from minigen.ops.elementwise import (abs, clip, exp, leaky_relu, log, log_sigmoid, maximum, minimum, relu,
