@@ -9,7 +9,7 @@ and each op runs once, after every op that consumed its output.
 from __future__ import annotations
 
 from minigen.autograd.function import Function, _check_finite
-from minigen.autograd.mode import mode, set_grad_enabled
+from minigen.autograd.mode import mode
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 
@@ -68,47 +68,39 @@ def _norm(g) -> float:
 
 
 def _backprop(roots, seeds, sinks, create_graph: bool, retain_graph: bool, trace: bool) -> dict:
-    """Run the backward pass and return ``{id(tensor): gradient}`` for every sink tensor.
+    """Run the backward pass and return ``{id(tensor): (tensor, gradient)}`` for every sink tensor.
 
     ``sinks`` is a set of tensor ids whose gradient to collect, or ``None`` for "every leaf that
     requires grad, and every tensor marked ``retain_grad()``" (the ``backward()`` case).
     """
     order = _topological_order(roots)
-    if sinks is None:
-        is_sink = lambda t: t.creator is None or t._retain  # noqa: E731
-        needed = set(order)
-    else:
-        is_sink = lambda t: id(t) in sinks  # noqa: E731
-        needed = set()   # only ops with a path to a requested input
+    full = sinks is None
+    if not full:     # grad(): only ops with a path to a requested input, only their inputs on that path
+        needed: dict = {}     # fn -> which of its inputs lie on a path to a requested input
         for fn in order:
-            for a in fn.inputs:
-                if isinstance(a, Tensor) and a.requires_grad and (id(a) in sinks or a.creator in needed):
-                    needed.add(fn)
-                    break
-
+            needs = tuple(isinstance(a, Tensor) and a.requires_grad and (id(a) in sinks or a.creator in needed)
+                          for a in fn.inputs)
+            if any(needs):
+                needed[fn] = needs
     out: dict = {}
     pending: dict = {}
-
-    def flow(t: Tensor, g):
-        """Gradient g arrives at tensor t from one of its consumers."""
-        if is_sink(t):
-            k = id(t)
-            out[k] = (t, out[k][1] + g) if k in out else (t, g)
-        c = t.creator
-        if c is not None and c in needed:
-            pending[c] = pending[c] + g if c in pending else g
-
     for r, g in zip(roots, seeds):
-        flow(r, _seed(r, g, create_graph))
+        g = _seed(r, g, create_graph)
+        if r.creator is None or r._retain or (not full and id(r) in sinks):
+            k = id(r)          # the same tensor may be passed twice
+            out[k] = (r, out[k][1] + g) if k in out else (r, g)
+        if r.creator is not None:
+            pending[r.creator] = pending[r.creator] + g if r.creator in pending else g
 
-    with set_grad_enabled(create_graph):
+    prev, mode.grad_enabled = mode.grad_enabled, create_graph
+    try:
         for step, fn in enumerate(reversed(order)):
             gy = pending.pop(fn, None)
-            if gy is None or fn not in needed:
+            if gy is None or not (full or fn in needed):
                 continue
             inputs, y = fn.inputs, fn._out()
-            fn.needs_grad = tuple(isinstance(a, Tensor) and a.requires_grad and
-                                  (is_sink(a) or a.creator in needed) for a in inputs)
+            needs = fn.needs_grad if full else needed[fn]
+            fn.needs_grad = needs      # rules consult it to skip unneeded work
             if create_graph:
                 gxs = fn.backward(gy, *inputs, y)
             else:
@@ -117,19 +109,29 @@ def _backprop(roots, seeds, sinks, create_graph: bool, retain_graph: bool, trace
                 gxs = (gxs,)
             if trace:
                 _print_step(step, fn, inputs, y, gy, gxs)
-            for a, gx, need in zip(inputs, gxs, fn.needs_grad):
+            if not full:
+                fn.needs_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in inputs)   # restore
+            for a, gx, need in zip(inputs, gxs, needs):
                 if not need or gx is None:
                     continue
                 if create_graph and not isinstance(gx, Tensor):
                     gx = Tensor._make(gx)
-                if gx.shape != a.data.shape:
+                ad = a.data
+                if gx.shape != ad.shape:
                     raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {tuple(gx.shape)} "
                                        f"for an input of shape {a.shape}")
-                if gx.dtype != a.data.dtype:   # e.g. float64 constants met a float32 input
-                    gx = gx.astype(a.data.dtype)
+                if gx.dtype != ad.dtype:     # e.g. float64 constants met a float32 input
+                    gx = gx.astype(ad.dtype)
                 if mode.anomaly:
                     _check_finite(gx.data if isinstance(gx, Tensor) else gx, f"{fn.name} backward")
-                flow(a, gx)
+                c = a.creator
+                if c is None or a._retain or (not full and id(a) in sinks):
+                    k = id(a)
+                    out[k] = (a, out[k][1] + gx) if k in out else (a, gx)
+                if c is not None and (full or c in needed):
+                    pending[c] = pending[c] + gx if c in pending else gx
+    finally:
+        mode.grad_enabled = prev
 
     if not retain_graph:
         for fn in order:
@@ -148,6 +150,8 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, trace=Fal
         if not t.requires_grad:
             continue
         if t.grad is None:
+            if not isinstance(g, Tensor) and not getattr(g.flags, "writeable", True):
+                g = g.copy()                  # a broadcast view: the grad must be an array of its own
             t.grad = g if isinstance(g, Tensor) else Tensor._make(g)
         elif isinstance(g, Tensor):         # create_graph: the sum is recorded too
             t.grad = t.grad + g

@@ -32,7 +32,7 @@ class Function:
     broadcasts = False
 
     inputs = ()           # the arguments (Tensors and constants), kept for backward
-    needs_grad = ()       # set by the engine before backward: which inputs want a gradient
+    needs_grad = ()       # which inputs want a gradient (set when recorded; narrowed by grad())
     _out = None           # weakref to the output Tensor
 
     def __call__(self, *args):
@@ -41,7 +41,8 @@ class Function:
         for a in args:
             if isinstance(a, Tensor):
                 has_tensor = True
-                requires = requires or a.requires_grad
+                if a.requires_grad:
+                    requires = True
                 xs.append(a.data)
             else:
                 xs.append(a)
@@ -55,10 +56,11 @@ class Function:
         if not has_tensor:                      # raw arrays in, raw array out
             return y
         out = Tensor._make(y)
-        if requires and mode.grad_enabled:
+        if requires and mode.grad_enabled:      # record: only when some input wants a gradient
             out.requires_grad = True
             out.creator = self
             self.inputs = args
+            self.needs_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
             self._out = weakref.ref(out)
         return out
 

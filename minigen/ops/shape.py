@@ -83,7 +83,9 @@ class SumTo(Function):
 def reshape(x, shape):
     """View ``x`` with a new shape (one entry may be -1)."""
     shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
-    if shape_of(x) == shape:
+    if not isinstance(x, Tensor):        # raw arrays (a fast backward): no node to make
+        return x.reshape(shape)
+    if x.shape == shape:
         return x
     return Reshape(shape)(x)
 
@@ -105,15 +107,17 @@ def swap_last(x):
 
 def broadcast_to(x, shape):
     shape = tuple(shape)
-    if shape_of(x) == shape:
+    if tuple(x.shape) == shape:
         return x
+    if not isinstance(x, Tensor):
+        return xp.broadcast_to(x, shape)
     return BroadcastTo(shape)(x)
 
 
 def sum_to(x, shape):
     """Sum over the axes that broadcasting added or stretched, so the result has ``shape``."""
     shape = tuple(shape)
-    if shape_of(x) == shape:
+    if tuple(x.shape) == shape:
         return x
     return SumTo(shape)(x)
 
@@ -121,7 +125,10 @@ def sum_to(x, shape):
 def unbroadcast(g, like):
     """The gradient of a broadcast input: ``g`` summed down to ``like``'s shape (the one helper every
     broadcasting op's backward uses)."""
-    return sum_to(g, shape_of(like))
+    shape = like.shape
+    if g.shape == shape:
+        return g
+    return sum_to(g, shape)
 
 
 # --- indexing ---
