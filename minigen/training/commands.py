@@ -18,8 +18,74 @@ def _register_trainers():
     TRAINERS["gan"] = (gan_task.add_args, gan_task.run, "GAN on 2-D mixtures or digits")
 
 
+def _register_zoo():
+    from minigen.zoo import load_all
+    for name, v in load_all().items():
+        TRAINERS.setdefault(name, (_zoo_args, _zoo_runner(v), f"zoo: {v.title} ({v.paper})"))
+
+
+def _zoo_args(p):
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=None, help="training steps (default: the variant's full run)")
+    p.add_argument("--out", default=None, help="run folder (default runs/<variant>)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting of the variant's configuration (repeatable)")
+    p.add_argument("--quiet", action="store_true")
+
+
+def _parse_value(text):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _zoo_runner(v):
+    def run(args):
+        overrides = dict(kv.split("=", 1) for kv in args.set)
+        config = v.config(steps=args.steps, **{k: _parse_value(x) for k, x in overrides.items()})
+        out = Path(args.out or f"runs/{v.name}")
+        res = v.fit(config, seed=args.seed, out=out, quiet=args.quiet)
+        measured, passed = v.judge([res])
+        print(f"{v.title}: {measured} -> {'meets' if passed else 'misses'} the criterion "
+              f"({v.criterion}) on this seed; run folder {out}")
+        return res
+    return run
+
+
+def _zoo_cli_args(p):
+    p.add_argument("variants", nargs="*", help="only these variants (default: all)")
+    p.add_argument("--check", action="store_true", help="run the full checks and write docs/zoo.md")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per variant (default: each variant's own)")
+    p.add_argument("--docs", default="docs/zoo.md", help="where to write the table (default docs/zoo.md)")
+    p.add_argument("--quiet", action="store_true")
+
+
+def cmd_zoo(args) -> int:
+    """List the zoo's variants, or (--check) run their full checks and write the generated table."""
+    from minigen.zoo import load_all
+    from minigen.zoo.report import run_checks, write_report
+    variants = load_all()
+    chosen = [variants[n] for n in args.variants] if args.variants else list(variants.values())
+    if not args.check:
+        done = {}
+        store = Path(args.docs).parent / "zoo" / "results.json"
+        if store.exists():
+            done = {r["name"]: r for r in json.loads(store.read_text())}
+        print(f"{'variant':<12}{'paper':<26}{'data':<12}{'status':<22}idea")
+        for v in chosen:
+            status = ("checked: " + ("pass" if done[v.name]["passed"] else "FAIL")) if v.name in done else "ready"
+            print(f"{v.name:<12}{v.paper:<26}{v.data:<12}{status:<22}{v.idea}")
+        return 0
+    rows = run_checks(chosen, args.seeds, Path(args.docs).parent / "zoo", quiet=args.quiet)
+    path = write_report(rows, Path(args.docs))
+    print(f"wrote {path}")
+    return 0 if all(r["passed"] for r in rows) else 1
+
+
 def _train_args(p):
     _register_trainers()
+    _register_zoo()
     sub = p.add_subparsers(dest="model", required=True, metavar="MODEL")
     for name, (add_args, _, help_) in TRAINERS.items():
         add_args(sub.add_parser(name, help=help_))
@@ -108,4 +174,5 @@ COMMANDS = {
     "train": (cmd_train, _train_args, "train a model (vae, ae, gan, ...)"),
     "sample": (cmd_sample, _sample_args, "sample from a trained run"),
     "eval": (cmd_eval, _eval_args, "evaluate a trained run"),
+    "zoo": (cmd_zoo, _zoo_cli_args, "list the GAN zoo, or --check it and write docs/zoo.md"),
 }
