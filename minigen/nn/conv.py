@@ -1,0 +1,96 @@
+"""Convolutional layers and their companions: Conv2d, ConvTranspose2d, Upsample, Unflatten."""
+from __future__ import annotations
+
+import math
+
+from minigen import backend
+from minigen import functional as F
+from minigen.nn import init
+from minigen.nn.module import Module, Parameter
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+class _ConvNd(Module):
+    def _init_params(self, w_shape, fan_in, bias, dtype):
+        dtype = dtype or backend.default_float()
+        self.weight = Parameter(backend.xp.zeros(w_shape, dtype=dtype))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))      # PyTorch's default for conv layers too
+        if bias:
+            bound = 1.0 / math.sqrt(fan_in)
+            self.bias = Parameter(backend.xp.zeros((self.out_channels,), dtype=dtype))
+            init.uniform_(self.bias, -bound, bound)
+        else:
+            self.bias = None
+
+    def _check(self, x):
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{self!r}: expected input (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}" + (f", groups={self.groups}" if self.groups > 1 else ""))
+
+
+class Conv2d(_ConvNd):
+    """y = conv2d(x, W) + b with W (out, in/groups, kh, kw)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, dtype=None):
+        super().__init__()
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride, self.padding, self.dilation = (_pair(kernel_size), _pair(stride),
+                                                                      _pair(padding), _pair(dilation))
+        kh, kw = self.kernel_size
+        self._init_params((out_channels, in_channels // groups, kh, kw), in_channels // groups * kh * kw, bias, dtype)
+
+    def forward(self, x):
+        self._check(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """The transposed convolution with W (in, out/groups, kh, kw), PyTorch's layout."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, dtype=None):
+        super().__init__()
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride, self.padding, self.dilation = (_pair(kernel_size), _pair(stride),
+                                                                      _pair(padding), _pair(dilation))
+        self.output_padding = _pair(output_padding)
+        kh, kw = self.kernel_size
+        self._init_params((in_channels, out_channels // groups, kh, kw), out_channels // groups * kh * kw, bias, dtype)
+
+    def forward(self, x):
+        self._check(x)
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+
+class Upsample(Module):
+    def __init__(self, scale_factor: int = 2, mode: str = "nearest"):
+        super().__init__()
+        self.scale_factor, self.mode = scale_factor, mode
+
+    def forward(self, x):
+        return F.upsample(x, self.scale_factor, self.mode)
+
+    def extra_repr(self):
+        return f"scale_factor={self.scale_factor}, mode={self.mode!r}"
+
+
+class Unflatten(Module):
+    """(N, prod(shape)) -> (N, *shape)."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        if math.prod(x.shape[1:]) != math.prod(self.shape):
+            raise ValueError(f"Unflatten{self.shape}: input {tuple(x.shape)} has {math.prod(x.shape[1:])} values per "
+                             f"example, expected {math.prod(self.shape)}")
+        return F.reshape(x, (x.shape[0],) + self.shape)

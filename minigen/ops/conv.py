@@ -1,0 +1,183 @@
+"""2-D convolution on NCHW tensors, lowered to matrix products by im2col / col2im.
+
+Three bilinear ops close the family under differentiation, so every derivative of every order is
+again one of them (that is what makes gradient penalties on convolutional critics exact):
+
+    C(x, w)   = conv2d(x, w)                                y[n,o] = sum_c w[o,c] * x[n,c]   (cross-correlation)
+    T(g, w)   = the adjoint of C in x  (conv_transpose2d)    <C(x, w), g> = <x, T(g, w)>
+    W(x, g)   = the adjoint of C in w  (weight gradient)     <C(x, w), g> = <w, W(x, g)>
+
+    d/dx C = T(gy, w)    d/dw C = W(x, gy)
+    d/dg T = C(gy, w)    d/dw T = W(gy, g)
+    d/dx W = T(g, gy)    d/dg W = C(x, gy)
+
+Shapes: x (N, C, H, W); w (O, C/groups, kh, kw); y (N, O, Ho, Wo) with
+Ho = (H + 2 p - d (kh - 1) - 1) // s + 1.  im2col copies each of the kh*kw kernel taps as one strided
+slice (a loop over the kernel, never over pixels), and col2im adds them back.
+"""
+from __future__ import annotations
+
+from minigen.autograd.function import Function
+from minigen.backend import xp
+from minigen.ops.shape import reshape, shape_of
+
+
+def _pair(v) -> tuple:
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def out_size(n: int, k: int, s: int, p: int, d: int) -> int:
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+class Geometry:
+    """stride, padding, dilation, groups of one convolution (all pairs but groups)."""
+
+    def __init__(self, stride=1, padding=0, dilation=1, groups=1):
+        self.s, self.p, self.d, self.g = _pair(stride), _pair(padding), _pair(dilation), int(groups)
+
+    def out_hw(self, H, W, kh, kw):
+        return (out_size(H, kh, self.s[0], self.p[0], self.d[0]), out_size(W, kw, self.s[1], self.p[1], self.d[1]))
+
+
+def _im2col(x, kh, kw, geo: Geometry, Ho, Wo):
+    """(N, C, H, W) -> columns (N, C, kh, kw, Ho, Wo): every kernel tap's strided view, copied once."""
+    (sh, sw), (ph, pw), (dh, dw) = geo.s, geo.p, geo.d
+    if ph or pw:
+        x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    N, C = x.shape[:2]
+    cols = xp.empty((N, C, kh, kw, Ho, Wo), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = x[:, :, i * dh: i * dh + sh * (Ho - 1) + 1: sh, j * dw: j * dw + sw * (Wo - 1) + 1: sw]
+    return cols
+
+
+def _col2im(cols, H, W, geo: Geometry):
+    """The adjoint of _im2col: add every tap's columns back into an (N, C, H, W) image."""
+    (sh, sw), (ph, pw), (dh, dw) = geo.s, geo.p, geo.d
+    N, C, kh, kw, Ho, Wo = cols.shape
+    x = xp.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            x[:, :, i * dh: i * dh + sh * (Ho - 1) + 1: sh, j * dw: j * dw + sw * (Wo - 1) + 1: sw] += cols[:, :, i, j]
+    return x[:, :, ph: ph + H, pw: pw + W]
+
+
+def _grouped(a, g):
+    """(N, C, kh, kw, Ho, Wo) columns -> (N, g, C/g*kh*kw, Ho*Wo)."""
+    N, C, kh, kw, Ho, Wo = a.shape
+    return a.reshape(N, g, (C // g) * kh * kw, Ho * Wo)
+
+
+def _check(x, w, geo: Geometry, who: str):
+    if x.ndim != 4:
+        raise ValueError(f"{who}: input must be (N, C, H, W), got shape {tuple(x.shape)}")
+    if w.ndim != 4:
+        raise ValueError(f"{who}: weight must be (O, C/groups, kh, kw), got shape {tuple(w.shape)}")
+    if x.shape[1] != w.shape[1] * geo.g or w.shape[0] % geo.g:
+        raise ValueError(f"{who}: input has {x.shape[1]} channels but the weight {tuple(w.shape)} with groups="
+                         f"{geo.g} expects {w.shape[1] * geo.g} (and out channels divisible by groups)")
+
+
+class Conv2d(Function):
+    """y = C(x, w)"""
+
+    def __init__(self, geo: Geometry):
+        self.geo = geo
+
+    def forward(self, x, w):
+        _check(x, w, self.geo, "conv2d")
+        N, C, H, W = x.shape
+        O, Cg, kh, kw = w.shape
+        Ho, Wo = self.geo.out_hw(H, W, kh, kw)
+        if Ho < 1 or Wo < 1:
+            raise ValueError(f"conv2d: input {H}x{W} is smaller than the kernel {kh}x{kw} (with dilation and padding)")
+        g = self.geo.g
+        cols = _grouped(_im2col(x, kh, kw, self.geo, Ho, Wo), g)            # (N, g, K, L)
+        y = w.reshape(g, O // g, Cg * kh * kw) @ cols                        # (N, g, O/g, L)
+        return y.reshape(N, O, Ho, Wo)
+
+    def backward(self, gy, x, w, y):
+        gx, gw = self.needs_grad
+        return (conv2d_input_grad(gy, w, shape_of(x), self.geo) if gx else None,
+                conv2d_weight_grad(x, gy, shape_of(w), self.geo) if gw else None)
+
+
+class Conv2dInputGrad(Function):
+    """x_grad = T(g, w): the adjoint of conv2d in its input (conv_transpose2d's core)."""
+
+    def __init__(self, x_shape, geo: Geometry):
+        self.x_shape, self.geo = tuple(x_shape), geo
+
+    def forward(self, g, w):
+        N, C, H, W = self.x_shape
+        O, Cg, kh, kw = w.shape
+        grp = self.geo.g
+        Ho, Wo = g.shape[2], g.shape[3]
+        wm = w.reshape(grp, O // grp, Cg * kh * kw)
+        cols = xp.swapaxes(wm, -1, -2) @ g.reshape(N, grp, O // grp, Ho * Wo)   # (N, g, K, L)
+        return _col2im(cols.reshape(N, C, kh, kw, Ho, Wo), H, W, self.geo)
+
+    def backward(self, gy, g, w, y):
+        gg, gw = self.needs_grad
+        return (conv2d(gy, w, stride=self.geo.s, padding=self.geo.p, dilation=self.geo.d, groups=self.geo.g) if gg else None,
+                conv2d_weight_grad(gy, g, shape_of(w), self.geo) if gw else None)
+
+
+class Conv2dWeightGrad(Function):
+    """w_grad = W(x, g): the adjoint of conv2d in its weight."""
+
+    def __init__(self, w_shape, geo: Geometry):
+        self.w_shape, self.geo = tuple(w_shape), geo
+
+    def forward(self, x, g):
+        O, Cg, kh, kw = self.w_shape
+        N = x.shape[0]
+        grp = self.geo.g
+        Ho, Wo = g.shape[2], g.shape[3]
+        cols = _grouped(_im2col(x, kh, kw, self.geo, Ho, Wo), grp)            # (N, g, K, L)
+        gw = g.reshape(N, grp, O // grp, Ho * Wo) @ xp.swapaxes(cols, -1, -2)  # (N, g, O/g, K)
+        return gw.sum(axis=0).reshape(self.w_shape)
+
+    def backward(self, gy, x, g, y):
+        gx, gg = self.needs_grad
+        return (conv2d_input_grad(g, gy, shape_of(x), self.geo) if gx else None,
+                conv2d(x, gy, stride=self.geo.s, padding=self.geo.p, dilation=self.geo.d, groups=self.geo.g) if gg else None)
+
+
+def conv2d_input_grad(g, w, x_shape, geo: Geometry):
+    return Conv2dInputGrad(x_shape, geo)(g, w)
+
+
+def conv2d_weight_grad(x, g, w_shape, geo: Geometry):
+    return Conv2dWeightGrad(w_shape, geo)(x, g)
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw), plus a bias b (O,)."""
+    y = Conv2d(Geometry(stride, padding, dilation, groups))(x, w)
+    if b is not None:
+        y = y + reshape(b, (1, -1, 1, 1))
+    return y
+
+
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transposed convolution (the adjoint of conv2d in its input), PyTorch's layout:
+    x (N, C_in, H, W), w (C_in, C_out/groups, kh, kw);
+    H_out = (H - 1) s - 2 p + d (kh - 1) + output_padding + 1."""
+    geo = Geometry(stride, padding, dilation, groups)
+    xs, ws = shape_of(x), shape_of(w)
+    if len(xs) != 4 or len(ws) != 4:
+        raise ValueError(f"conv_transpose2d: input (N, C, H, W) and weight (C_in, C_out/groups, kh, kw) "
+                         f"expected, got {xs} and {ws}")
+    if xs[1] != ws[0]:
+        raise ValueError(f"conv_transpose2d: input has {xs[1]} channels but the weight {ws} expects {ws[0]}")
+    op = _pair(output_padding)
+    (sh, sw), (ph, pw), (dh, dw) = geo.s, geo.p, geo.d
+    H = (xs[2] - 1) * sh - 2 * ph + dh * (ws[2] - 1) + op[0] + 1
+    W = (xs[3] - 1) * sw - 2 * pw + dw * (ws[3] - 1) + op[1] + 1
+    y = Conv2dInputGrad((xs[0], ws[1] * geo.g, H, W), geo)(x, w)
+    if b is not None:
+        y = y + reshape(b, (1, -1, 1, 1))
+    return y
