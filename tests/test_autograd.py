@@ -205,3 +205,19 @@ def test_graph_dot_lists_ops_shapes_and_grads():
     dot = mg.viz.graph(loss)
     assert dot.startswith("digraph") and "Linear" in dot and "ReLU" in dot and "Sum" in dot
     assert "(2, 3) float32" in dot and "|grad|" in dot and '"W' in dot
+
+
+def test_graph_after_backward_says_it_was_freed_and_ids_are_stable():
+    x = mg.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    make = lambda: (F.relu(x * 2.0) + 1.0).sum()   # noqa: E731
+    assert mg.viz.graph(make()) == mg.viz.graph(make())         # same graph, same text
+    loss = make()
+    loss.backward()
+    with pytest.warns(UserWarning, match="retain_graph=True"):
+        dot = mg.viz.graph(loss)
+    assert "freed by backward" in dot
+
+
+def test_module_double_casts_parameters_and_buffers():
+    m = mg.nn.BatchNorm1d(3).double()
+    assert m.weight.dtype == np.float64 and m.running_mean.dtype == np.float64

@@ -191,7 +191,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _print_step(step, fn: Function, inputs, y, gy, gxs):
-    ins = ", ".join(str(tuple(a.shape)) if isinstance(a, Tensor) else type(a).__name__ for a in inputs)
+    ins = ", ".join((f"{a.name}{tuple(a.shape)}" if a.name else str(tuple(a.shape))) if isinstance(a, Tensor)
+                    else type(a).__name__ for a in inputs)
     outs = ", ".join("-" if g is None else f"{_norm(g):.4g}" for g in gxs)
     line = f"  [{step:3d}] {fn.name:<20s} ({ins}) -> {tuple(y.shape)}   |grad in| {_norm(gy):.4g}   |grads out| {outs}"
     if fn.broadcasts:

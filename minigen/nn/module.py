@@ -151,6 +151,23 @@ class Module:
                 object.__setattr__(m, bname, move(getattr(m, bname)))
         return self
 
+    def astype(self, dtype) -> "Module":
+        """Cast every floating-point parameter and buffer to ``dtype`` in place (e.g. float64 for checks)."""
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+        for m in self.modules():
+            for bname in m._buffers:
+                b = getattr(m, bname)
+                if b.dtype.kind == "f":
+                    object.__setattr__(m, bname, b.astype(dtype))
+        return self
+
+    def double(self) -> "Module":
+        return self.astype("float64")
+
+    def float(self) -> "Module":
+        return self.astype("float32")
+
     # --- printing ---
     def extra_repr(self) -> str:
         return ""

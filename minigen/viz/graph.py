@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 
 from minigen.autograd.tensor import Tensor
@@ -25,26 +26,43 @@ def _tensor_label(t: Tensor) -> str:
 
 def graph(output: Tensor, path: str | None = None) -> str:
     """The graph that produced ``output`` as DOT text.  With ``path`` ending in .svg or .png, also render
-    it with the ``dot`` program (a clear error says how to install it when it is missing)."""
+    it with the ``dot`` program (a clear error says how to install it when it is missing).
+
+    Draw before ``backward()``, or call ``backward(retain_graph=True)``: backward frees the graph, and a
+    freed op is drawn as a red box that says so.  Node names are numbered in the order they are found,
+    so the same graph gives the same text on every run."""
+    ids: dict = {}
+
+    def nid(obj, prefix):
+        return ids.setdefault(id(obj), f"{prefix}{len(ids)}")
+
     lines = ["digraph minigen {", '  rankdir=LR; node [fontname="Helvetica", fontsize=10];']
-    seen, stack = set(), [output]
+    seen, stack, freed = set(), [output], False
     while stack:   # iterative: deep graphs are fine
         t = stack.pop()
         if id(t) in seen:
             continue
         seen.add(id(t))
         color = "orange" if t.requires_grad else "lightgray"
-        lines.append(f'  t{id(t)} [label="{_tensor_label(t)}", shape=ellipse, style=filled, fillcolor={color}];')
+        lines.append(f'  {nid(t, "t")} [label="{_tensor_label(t)}", shape=ellipse, style=filled, fillcolor={color}];')
         fn = t.creator
         if fn is None:
             continue
-        lines.append(f'  f{id(fn)} [label="{fn.name}", shape=box, style=filled, fillcolor=lightblue];')
-        lines.append(f"  f{id(fn)} -> t{id(t)};")
+        if fn.inputs is None:          # released by a backward() without retain_graph=True
+            freed = True
+            lines.append(f'  {nid(fn, "f")} [label="{fn.name}\\n(inputs freed by backward)", shape=box, '
+                         'style=filled, fillcolor=salmon];')
+        else:
+            lines.append(f'  {nid(fn, "f")} [label="{fn.name}", shape=box, style=filled, fillcolor=lightblue];')
+        lines.append(f"  {nid(fn, 'f')} -> {nid(t, 't')};")
         for a in fn.inputs or ():
             if isinstance(a, Tensor):
-                lines.append(f"  t{id(a)} -> f{id(fn)};")
+                lines.append(f"  {nid(a, 't')} -> {nid(fn, 'f')};")
                 stack.append(a)
     lines.append("}")
+    if freed:
+        warnings.warn("minigen.viz.graph: part of the graph was freed by backward(); draw it before backward() "
+                      "or call backward(retain_graph=True)", stacklevel=2)
     dot = "\n".join(dict.fromkeys(lines))   # an op reached twice is listed once
     if path is not None:
         render(dot, path)
