@@ -52,15 +52,6 @@ def test_conv_transpose_is_the_adjoint_of_conv(stride, padding, groups):
     assert float((host(cx) * host(y)).sum()) == pytest.approx(float((host(x) * host(ty)).sum()), rel=1e-10)
 
 
-def _double(m):
-    for p in m.parameters():
-        p.data = p.data.astype(np.float64)
-    for mod in m.modules():
-        for b in mod._buffers:
-            object.__setattr__(mod, b, getattr(mod, b).astype(np.float64))
-    return m
-
-
 @pytest.mark.parametrize("make,shape", [
     (lambda: nn.Conv2d(2, 3, 3, padding=1), (2, 2, 4, 4)),
     (lambda: nn.Conv2d(2, 4, 2, stride=2, groups=2, bias=False), (1, 2, 4, 4)),
@@ -70,7 +61,7 @@ def _double(m):
     (lambda: nn.Sequential(nn.Upsample(2, "bilinear"), nn.Conv2d(1, 1, 3)), (1, 1, 2, 2)),
 ], ids=["conv", "conv-grouped-strided", "conv-transpose", "batchnorm2d-train", "instancenorm", "upsample-conv"])
 def test_layer_gradchecks(make, shape):
-    layer = _double(make())
+    layer = make().double()
     x = t64(RNG.normal(size=shape))
     params = list(layer.parameters())
     assert mg.gradcheck(lambda x, *ps: layer(x), [x, *params])
@@ -92,8 +83,8 @@ def test_batchnorm2d_eval_uses_running_statistics():
 
 def test_gradient_penalty_through_a_conv_critic_is_exact():
     """WGAN-GP on images differentiates a conv net twice: gradcheck the penalty w.r.t. the weights."""
-    critic = _double(nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Flatten(),
-                                   nn.Linear(8, 1)))
+    critic = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Flatten(),
+                                   nn.Linear(8, 1)).double()
     x = t64(RNG.normal(size=(3, 1, 4, 4)))
 
     def penalty(*ps):

@@ -11,15 +11,9 @@ from helpers import host, t64
 RNG = np.random.default_rng(0)
 
 
-def _double(m):
-    for p in m.parameters():
-        p.data = p.data.astype(np.float64)
-    return m
-
-
 @pytest.fixture
 def gan64():
-    return _double(mlp_gan(data_dim=2, latent_dim=2, hidden=4, depth=1, activation="tanh"))
+    return mlp_gan(data_dim=2, latent_dim=2, hidden=4, depth=1, activation="tanh").double()
 
 
 def test_discriminator_loss_gradcheck_wrt_D_params(gan64):

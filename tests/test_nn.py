@@ -10,16 +10,6 @@ from minigen import nn
 from helpers import host, t64
 
 
-def _double(module):
-    """Cast a module's parameters and buffers to float64 for gradient checks."""
-    for p in module.parameters():
-        p.data = p.data.astype(np.float64)
-    for m in module.modules():
-        for b in m._buffers:
-            object.__setattr__(m, b, getattr(m, b).astype(np.float64))
-    return module
-
-
 def _check_layer(layer, x):
     params = list(layer.parameters())
     assert mg.gradcheck(lambda x, *ps: layer(x), [x, *params], name=type(layer).__name__)
@@ -37,12 +27,12 @@ RNG = np.random.default_rng(0)
     lambda: nn.LayerNorm(3), lambda: nn.Dropout(0.0),
 ], ids=["linear", "linear-nobias", "mlp-tanh", "mlp-leaky-sigmoid", "sequential-softplus", "layernorm", "dropout-p0"])
 def test_layer_gradcheck(make):
-    _check_layer(_double(make()), t64(RNG.normal(size=(6, 3))))
+    _check_layer(make().double(), t64(RNG.normal(size=(6, 3))))
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 def test_batchnorm_gradcheck_both_modes(training):
-    bn = _double(nn.BatchNorm1d(3))
+    bn = nn.BatchNorm1d(3).double()
     bn.running_mean = mg.to_device(np.array([0.1, -0.2, 0.3]))
     bn.running_var = mg.to_device(np.array([1.5, 0.7, 2.0]))
     bn.weight.data = mg.to_device(np.array([1.2, 0.8, -0.5]))

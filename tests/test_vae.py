@@ -13,12 +13,6 @@ from helpers import host, t64
 RNG = np.random.default_rng(0)
 
 
-def _double(m):
-    for p in m.parameters():
-        p.data = p.data.astype(np.float64)
-    return m
-
-
 def _data(n, d, binary=False):
     x = RNG.uniform(0.05, 0.95, size=(n, d))
     return t64(x, requires_grad=True)
@@ -33,7 +27,7 @@ CONFIGS = {
 
 @pytest.mark.parametrize("cfg", CONFIGS.values(), ids=CONFIGS.keys())
 def test_negative_elbo_gradcheck_every_parameter_and_input(cfg):
-    vae = _double(VAE(4, 2, hidden=(5,), activation="tanh", **cfg))
+    vae = VAE(4, 2, hidden=(5,), activation="tanh", **cfg).double()
     x = _data(3, 4)
     eps = t64(RNG.normal(size=(3, 2)), requires_grad=False)   # eps held fixed
     params = list(vae.parameters())
@@ -43,7 +37,7 @@ def test_negative_elbo_gradcheck_every_parameter_and_input(cfg):
 
 @pytest.mark.parametrize("cfg", CONFIGS.values(), ids=CONFIGS.keys())
 def test_negative_elbo_gradgradcheck(cfg):
-    vae = _double(VAE(3, 2, hidden=(3,), activation="tanh", **cfg))
+    vae = VAE(3, 2, hidden=(3,), activation="tanh", **cfg).double()
     x = _data(2, 3)
     eps = t64(RNG.normal(size=(2, 2)), requires_grad=False)
     params = list(vae.parameters())
@@ -51,7 +45,7 @@ def test_negative_elbo_gradgradcheck(cfg):
 
 
 def test_multi_sample_elbo_gradcheck():
-    vae = _double(VAE(3, 2, hidden=(4,), activation="tanh"))
+    vae = VAE(3, 2, hidden=(4,), activation="tanh").double()
     x = _data(2, 3)
     eps = t64(RNG.normal(size=(5, 2, 2)), requires_grad=False)
     assert mg.gradcheck(lambda *ps: vae.elbo(x, eps=eps).loss(), list(vae.parameters()))
@@ -117,7 +111,7 @@ def test_bad_shape_is_named():
 
 
 def test_autoencoder_gradcheck_and_sample_shapes():
-    ae = _double(AutoEncoder(4, 2, hidden=(5,), activation="tanh"))
+    ae = AutoEncoder(4, 2, hidden=(5,), activation="tanh").double()
     x = _data(3, 4)
     assert mg.gradcheck(lambda x, *ps: ae.loss(x), [x, *ae.parameters()])
     vae = VAE(4, 2, hidden=(5,))

@@ -1,30 +1,7 @@
-"""Containers: Sequential (a pipeline) and ModuleList (a registered list)."""
+"""Containers: ModuleList (a registered list) and Sequential (a list applied in order)."""
 from __future__ import annotations
 
 from minigen.nn.module import Module
-
-
-class Sequential(Module):
-    """Apply modules in order: Sequential(a, b, c)(x) = c(b(a(x)))."""
-
-    def __init__(self, *modules: Module):
-        super().__init__()
-        for i, m in enumerate(modules):
-            setattr(self, str(i), m)
-
-    def forward(self, x):
-        for m in self._modules.values():
-            x = m(x)
-        return x
-
-    def __getitem__(self, i):
-        return list(self._modules.values())[i]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
 
 class ModuleList(Module):
@@ -47,3 +24,15 @@ class ModuleList(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+class Sequential(ModuleList):
+    """Apply modules in order: Sequential(a, b, c)(x) = c(b(a(x)))."""
+
+    def __init__(self, *modules: Module):
+        super().__init__(modules)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x

@@ -1,4 +1,7 @@
-"""BatchNorm1d and LayerNorm, composed from differentiable ops (so their second derivatives are exact).
+"""BatchNorm1d/2d, InstanceNorm2d and LayerNorm, composed from differentiable ops (so their second
+derivatives are exact).
+
+The layers call the functional ops (``F.batch_norm``, ``F.layer_norm``):
 
     BatchNorm (training):  y = (x - mean_batch) / sqrt(var_batch + eps) * gamma + beta,
                            running = (1 - momentum) running + momentum * batch statistic
@@ -10,9 +13,7 @@ from __future__ import annotations
 
 from minigen import backend
 from minigen import functional as F
-from minigen.autograd.mode import no_grad
 from minigen.nn.module import Module, Parameter
-from minigen.ops.shape import data_of
 
 
 class BatchNorm1d(Module):
@@ -32,23 +33,9 @@ class BatchNorm1d(Module):
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d({self.num_features}): expected input (N, {self.num_features}), "
                              f"got {tuple(x.shape)}")
-        if self.training or not self.track_running_stats:
-            n = x.shape[0]
-            if self.training and n < 2:
-                raise ValueError("BatchNorm1d: a training batch needs at least 2 examples to estimate a variance")
-            mean = F.mean(x, 0)
-            var = F.var(x, 0)
-            if self.training and self.track_running_stats:
-                with no_grad():
-                    m = self.momentum
-                    self.running_mean = (1 - m) * self.running_mean + m * data_of(mean)
-                    self.running_var = (1 - m) * self.running_var + m * data_of(var) * (n / (n - 1))
-        else:
-            mean, var = self.running_mean, self.running_var
-        y = (x - mean) / F.sqrt(var + self.eps)
-        if self.weight is not None:
-            y = y * self.weight + self.bias
-        return y
+        use_batch = self.training or not self.track_running_stats
+        stats = (self.running_mean, self.running_var) if self.track_running_stats else (None, None)
+        return F.batch_norm(x, *stats, self.weight, self.bias, use_batch, self.momentum, self.eps)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
@@ -64,17 +51,7 @@ class LayerNorm(Module):
         self.bias = Parameter(xp.zeros(self.normalized_shape, dtype=dtype)) if elementwise_affine else None
 
     def forward(self, x):
-        k = len(self.normalized_shape)
-        if tuple(x.shape[-k:]) != self.normalized_shape:
-            raise ValueError(f"LayerNorm{self.normalized_shape}: input shape {tuple(x.shape)} does not end "
-                             f"with {self.normalized_shape}")
-        axes = tuple(range(x.ndim - k, x.ndim))
-        mean = F.mean(x, axes, keepdims=True)
-        var = F.var(x, axes, keepdims=True)
-        y = (x - mean) / F.sqrt(var + self.eps)
-        if self.weight is not None:
-            y = y * self.weight + self.bias
-        return y
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}"

@@ -120,30 +120,23 @@ class Clip(Function):
 
 class Maximum(Function):
     broadcasts = True
+    pick = "maximum"                                   # looked up on the active backend at call time
+    wins = staticmethod(lambda a, b: a > b)
 
     def forward(self, a, b):
-        return xp.maximum(a, b)
+        return getattr(xp, self.pick)(a, b)
 
     def backward(self, gy, a, b, y):
         da, db = data_of(a), data_of(b)
-        wa = (da > db) + 0.5 * (da == db)         # ties send half the gradient each way
+        wa = self.wins(da, db) + 0.5 * (da == db)      # ties send half the gradient each way
         ga, gb = self.needs_grad
         return (unbroadcast(gy * wa.astype(gy.dtype), a) if ga else None,
                 unbroadcast(gy * (1 - wa).astype(gy.dtype), b) if gb else None)
 
 
-class Minimum(Function):
-    broadcasts = True
-
-    def forward(self, a, b):
-        return xp.minimum(a, b)
-
-    def backward(self, gy, a, b, y):
-        da, db = data_of(a), data_of(b)
-        wa = (da < db) + 0.5 * (da == db)
-        ga, gb = self.needs_grad
-        return (unbroadcast(gy * wa.astype(gy.dtype), a) if ga else None,
-                unbroadcast(gy * (1 - wa).astype(gy.dtype), b) if gb else None)
+class Minimum(Maximum):
+    pick = "minimum"
+    wins = staticmethod(lambda a, b: a < b)
 
 
 class Where(Function):
