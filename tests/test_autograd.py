@@ -221,3 +221,14 @@ def test_graph_after_backward_says_it_was_freed_and_ids_are_stable():
 def test_module_double_casts_parameters_and_buffers():
     m = mg.nn.BatchNorm1d(3).double()
     assert m.weight.dtype == np.float64 and m.running_mean.dtype == np.float64
+
+
+def test_rendering_without_graphviz_says_how_to_get_it(tmp_path, monkeypatch):
+    import shutil
+    x = mg.tensor([1.0], requires_grad=True)
+    loss = (x * 2.0).sum()
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="Graphviz's 'dot'.*install"):
+        mg.viz.graph(loss, tmp_path / "g.svg")
+    mg.viz.graph(loss, tmp_path / "g.dot")             # plain DOT text needs nothing
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
