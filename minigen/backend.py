@@ -57,6 +57,8 @@ def _wrap(obj):
         return StrictArray(obj)
     if isinstance(obj, np.generic) and not isinstance(obj, (np.str_, np.bytes_)):
         return StrictArray(np.asarray(obj))
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):   # named results: SVDResult, EighResult, ...
+        return type(obj)(*(_wrap(o) for o in obj))
     if type(obj) is tuple or type(obj) is list:
         return type(obj)(_wrap(o) for o in obj)
     return obj

@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "finite-difference-checked gradients")
     parser.add_argument("--backend", choices=["numpy", "cupy", "strict"], default=None,
                         help="array backend (default: $MINIGEN_BACKEND or numpy)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads (default 1 for train and zoo: their models are small, where one thread "
+                             "is fastest and a second one only fights other processes for the cores)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (fn, add_args, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=fn.__doc__)
@@ -85,6 +88,11 @@ def main(argv=None) -> int:
     if args.backend:
         from minigen.backend import set_backend
         set_backend(args.backend)
+    threads = args.threads or (1 if args.command in ("train", "zoo") else None)
+    if threads:
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(limits=threads, user_api="blas"):
+            return args.func(args) or 0
     return args.func(args) or 0
 
 

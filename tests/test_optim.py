@@ -172,23 +172,3 @@ def test_training_reduces_a_loss():
         first = first if first is not None else loss.item()
     assert loss.item() < 0.05 * first
 
-
-def test_fused_adam_path_matches_the_reference(monkeypatch):
-    """Large parameters may take the numexpr path; it must give the plain path's numbers."""
-    from minigen.optim import adam
-    if adam.numexpr is None or mg.get_backend() != "numpy":
-        pytest.skip("the fused path needs numexpr and the numpy backend")
-    rng = np.random.default_rng(0)
-    theta0 = rng.normal(size=(300, 200)).astype(np.float32)
-    grads = [rng.normal(size=theta0.shape).astype(np.float32) for _ in range(3)]
-    results = []
-    for fused_min in (1, 10 ** 9):              # everything fused, then nothing
-        monkeypatch.setattr(adam, "FUSED_MIN_SIZE", fused_min)
-        p = nn.Parameter(theta0.copy())
-        opt = optim.Adam([p], lr=0.01)
-        for g in grads:
-            p.grad = mg.tensor(g)
-            opt.step()
-        results.append(host(p))
-    assert results[0].dtype == np.float32
-    np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-6)

@@ -18,7 +18,7 @@ import math
 
 from minigen.autograd.function import Function
 from minigen.backend import xp
-from minigen.ops.elementwise import abs, exp, sigmoid
+from minigen.ops.elementwise import abs, exp, sigmoid, softplus_raw
 from minigen.ops.nn import log_softmax
 from minigen.ops.reduction import mean, sum
 from minigen.ops.shape import data_of, getitem, shape_of
@@ -44,7 +44,7 @@ def _same_shape(a, b, who: str):
 
 class BCEWithLogits(Function):
     def forward(self, x, t):
-        return xp.logaddexp(0, x) - x * t      # softplus(x) - t x, finite at |x| = 1e4
+        return softplus_raw(x) - x * t          # softplus(x) - t x, finite at |x| = 1e4
 
     def backward(self, gy, x, t, y):
         gx, gt = self.needs_grad

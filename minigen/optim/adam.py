@@ -8,25 +8,16 @@
     v_max <- max(v_max, v)   if amsgrad
     p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 
-The update runs in place with one scratch buffer per parameter, so a step makes no new arrays.  On the
-NumPy backend, large parameters go through numexpr when it is installed: the three lines above as three
-fused, multi-threaded passes instead of a dozen single-threaded ones (the plain path below is the
-reference, and the tests compare the two).
+The update runs in place with one scratch buffer per parameter kept between steps, so a step makes no
+new arrays.  (A numexpr-fused version was measured slower here than these in-place NumPy passes, and its
+thread pool fought OpenBLAS's for the cores: see benchmarks/README.md.)
 """
 from __future__ import annotations
 
 import math
 
-from minigen import backend
 from minigen.backend import xp
 from minigen.optim.optimizer import Optimizer
-
-try:
-    import numexpr
-except ImportError:          # optional: the plain path is used instead
-    numexpr = None
-
-FUSED_MIN_SIZE = 1 << 15     # below this, numexpr's start-up costs more than it saves
 
 
 class Adam(Optimizer):
@@ -38,6 +29,7 @@ class Adam(Optimizer):
         if not 0.0 <= betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
         super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+        self._scratch: dict = {}          # id(param) -> a work array of its shape (not state: never saved)
 
     def update(self, p, g, state, group):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
@@ -55,11 +47,10 @@ class Adam(Optimizer):
                 p *= 1.0 - lr * wd
             else:
                 g = g + wd * p
-        if (numexpr is not None and p.size >= FUSED_MIN_SIZE and backend.get_backend() == "numpy"
-                and not group["amsgrad"]):
-            _fused_adam(p, g, m, v, lr, b1, b2, eps, t)
-            return
-        tmp = xp.subtract(g, m)                 # m += (1 - b1)(g - m)  ==  b1 m + (1 - b1) g
+        tmp = self._scratch.get(id(p))
+        if tmp is None or tmp.shape != p.shape:
+            tmp = self._scratch[id(p)] = xp.empty_like(p)
+        xp.subtract(g, m, out=tmp)              # m += (1 - b1)(g - m)  ==  b1 m + (1 - b1) g
         tmp *= 1.0 - b1
         m += tmp
         xp.multiply(g, g, out=tmp)              # v += (1 - b2)(g^2 - v)
@@ -75,17 +66,6 @@ class Adam(Optimizer):
         xp.divide(m, tmp, out=tmp)
         tmp *= -lr / (1.0 - b1 ** t)
         p += tmp
-
-
-def _fused_adam(p, g, m, v, lr, b1, b2, eps, t):
-    """The same update in three numexpr passes (float32 constants keep the arithmetic in float32)."""
-    f = p.dtype.type
-    c = {"b1": f(b1), "c1": f(1 - b1), "b2": f(b2), "c2": f(1 - b2), "eps": f(eps),
-         "step": f(lr / (1.0 - b1 ** t)), "s2": f(1.0 / math.sqrt(1.0 - b2 ** t))}
-    numexpr.evaluate("b1 * m + c1 * g", local_dict={"m": m, "g": g, **c}, out=m, casting="same_kind")
-    numexpr.evaluate("b2 * v + c2 * g * g", local_dict={"v": v, "g": g, **c}, out=v, casting="same_kind")
-    numexpr.evaluate("p - step * m / (sqrt(v) * s2 + eps)", local_dict={"p": p, "m": m, "v": v, **c}, out=p,
-                     casting="same_kind")
 
 
 class AdamW(Adam):

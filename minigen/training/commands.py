@@ -72,10 +72,13 @@ def cmd_zoo(args) -> int:
         store = Path(args.docs).parent / "zoo" / "results.json"
         if store.exists():
             done = {r["name"]: r for r in json.loads(store.read_text())}
-        print(f"{'variant':<12}{'paper':<26}{'data':<12}{'status':<22}idea")
-        for v in chosen:
-            status = ("checked: " + ("pass" if done[v.name]["passed"] else "FAIL")) if v.name in done else "ready"
-            print(f"{v.name:<12}{v.paper:<26}{v.data:<12}{status:<22}{v.idea}")
+        rows = [(v.name, v.paper, v.data,
+                 ("checked: " + ("pass" if done[v.name]["passed"] else "FAIL")) if v.name in done else "ready", v.idea)
+                for v in chosen]
+        header = ("variant", "paper", "data", "status", "idea")
+        widths = [max(len(r[i]) for r in rows + [header]) + 2 for i in range(4)]
+        for r in [header] + rows:
+            print("".join(f"{c:<{w}}" for c, w in zip(r[:4], widths)) + r[4])
         return 0
     rows = run_checks(chosen, args.seeds, Path(args.docs).parent / "zoo", quiet=args.quiet)
     path = write_report(rows, Path(args.docs))

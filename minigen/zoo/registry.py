@@ -35,7 +35,7 @@ class Variant:
 
 
 VARIANTS: dict[str, Variant] = {}
-_INFRA = {"registry", "game", "report", "fixtures", "criteria", "gradcheck_cases"}   # not variants
+_INFRA = {"registry", "game", "report", "fixtures", "criteria", "gradcheck_cases", "digits_game"}   # not variants
 
 
 def register(v: Variant) -> Variant:

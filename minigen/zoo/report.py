@@ -33,6 +33,11 @@ def run_checks(variants: list[Variant], seeds: int | None, out_dir: Path, quiet:
     return rows
 
 
+def _cell(text) -> str:
+    """Text for a Markdown table cell: a '|' would end the cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def write_report(rows: list[dict], path: Path) -> Path:
     """docs/zoo.md and docs/zoo/<name>.png from the rows of :func:`run_checks` (merged with the rows of
     variants checked earlier, kept in docs/zoo/results.json)."""
@@ -55,8 +60,9 @@ def write_report(rows: list[dict], path: Path) -> Path:
              f"Machine: {platform.machine()}, Python {platform.python_version()}.", "",
              "| variant | paper | idea | data | criterion | measured | result |", "|---|---|---|---|---|---|---|"]
     for r in merged:
-        lines.append(f"| **{r['title']}** (`{r['name']}`) | {r['paper']} | {r['idea']} | {r['data']} | "
-                     f"{r['criterion']} | {r['measured']} ({r['seeds']} seeds, {r['seconds']} s) | "
+        cell = {k: _cell(r[k]) for k in ("title", "paper", "idea", "data", "criterion", "measured")}
+        lines.append(f"| **{cell['title']}** (`{r['name']}`) | {cell['paper']} | {cell['idea']} | {cell['data']} | "
+                     f"{cell['criterion']} | {cell['measured']} ({r['seeds']} seeds, {r['seconds']} s) | "
                      f"{'pass' if r['passed'] else 'FAIL'} |")
     lines += ["", "## Figures", ""]
     for r in merged:

@@ -1,0 +1,143 @@
+"""PyTorch eager, written the usual way (nn.Module, F.*, loss.backward(), torch.optim.Adam with its
+defaults).  Optional: the harness skips it when torch is not installed.  ``option``: "cpu" or "cuda".
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import torch
+import torch.nn.functional as TF
+from torch import nn
+
+from benchmarks import common
+
+_device = ["cpu"]
+
+
+def sync():
+    if _device[0] == "cuda":
+        torch.cuda.synchronize()
+
+
+def _mlp(sizes):
+    layers = []
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def _load(module, arrays, names, device):
+    lins = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    assert len(lins) == len(names)
+    with torch.no_grad():
+        for lin, name in zip(lins, names):
+            lin.weight.copy_(torch.from_numpy(arrays[f"{name}.weight"]))
+            lin.bias.copy_(torch.from_numpy(arrays[f"{name}.bias"]))
+    module.to(device)
+
+
+class VAE(nn.Module):
+    def __init__(self, x, h, z):
+        super().__init__()
+        self.enc = nn.Linear(x, h)
+        self.mu = nn.Linear(h, z)
+        self.logvar = nn.Linear(h, z)
+        self.dec1 = nn.Linear(z, h)
+        self.dec2 = nn.Linear(h, x)
+
+    def forward(self, x, eps):
+        h = TF.relu(self.enc(x))
+        mu, logvar = self.mu(h), self.logvar(h)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        return self.dec2(TF.relu(self.dec1(z))), mu, logvar
+
+
+def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtype=np.float32):
+    device = option or "cpu"
+    _device[0] = device
+    tdtype = torch.float32 if dtype == np.float32 else torch.float64
+    torch.set_default_dtype(tdtype)
+    s = common.sizes_of(workload, sizes)
+    init = common.init_params(workload, seed, sizes, dtype)
+    batches = [
+        tuple(torch.from_numpy(a).to(device) for a in b)
+        for b in common.make_data(workload, seed, sizes, dtype)
+    ]
+    gen = torch.Generator(device=device)
+    gen.manual_seed(seed + 100)
+    shape = common.noise_shape(workload, sizes)
+    k = [0]
+
+    def draw():
+        if noise is not None:
+            return torch.from_numpy(noise(k[0]).astype(dtype, copy=False)).to(device)
+        return torch.randn(shape, generator=gen, device=device, dtype=tdtype)
+
+    def adam(params):
+        return torch.optim.Adam(params, lr=common.LR, betas=common.BETAS, eps=common.ADAM_EPS)
+
+    if workload == "W1":
+        model = VAE(s["x"], s["h"], s["z"])
+        _load(model, init, ["enc", "mu", "logvar", "dec1", "dec2"], device)
+        opt = adam(model.parameters())
+        inv_b = 1.0 / s["batch"]
+
+        def step():
+            (x,) = batches[k[0] % len(batches)]
+            opt.zero_grad()
+            logits, mu, logvar = model(x, draw())
+            bce = TF.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+            kl = 0.5 * (mu * mu + logvar.exp() - logvar - 1.0).sum()
+            loss = (bce + kl) * inv_b
+            loss.backward()
+            opt.step()
+            k[0] += 1
+            return loss
+    elif workload == "W2":
+        G = _mlp([s["noise"], s["h"], s["h"], 2])
+        D = _mlp([2, s["h"], s["h"], 1])
+        _load(G, init, ["G0", "G1", "G2"], device)
+        _load(D, init, ["D0", "D1", "D2"], device)
+        opt_g, opt_d = adam(G.parameters()), adam(D.parameters())
+        ones = torch.ones((s["batch"], 1), device=device, dtype=tdtype)
+        zeros = torch.zeros((s["batch"], 1), device=device, dtype=tdtype)
+
+        def step():
+            (real,) = batches[k[0] % len(batches)]
+            fake = G(draw())
+            opt_d.zero_grad()
+            loss_d = TF.binary_cross_entropy_with_logits(D(real), ones) + TF.binary_cross_entropy_with_logits(
+                D(fake.detach()), zeros
+            )
+            loss_d.backward()
+            opt_d.step()
+            opt_g.zero_grad()
+            loss_g = TF.binary_cross_entropy_with_logits(D(fake), ones)
+            loss_g.backward()
+            opt_g.step()
+            k[0] += 1
+            return loss_d, loss_g
+    elif workload == "W3":
+        model = _mlp(list(s["dims"]))
+        _load(model, init, [f"L{i}" for i in range(len(s["dims"]) - 1)], device)
+        opt = adam(model.parameters())
+
+        def step():
+            x, y = batches[k[0] % len(batches)]
+            opt.zero_grad()
+            loss = TF.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            k[0] += 1
+            return loss
+    else:
+        raise ValueError(f"unknown workload {workload!r}")
+    return step
+
+
+def to_float(loss) -> float:
+    return float(loss.item())

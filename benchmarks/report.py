@@ -1,0 +1,378 @@
+"""Results JSON -> the tables: the console summary of ``benchmarks.run`` and the generated section of
+``benchmarks/README.md`` (between ``<!-- results:start -->`` and ``<!-- results:end -->``).
+
+    python -m benchmarks.report [--json benchmarks/results.json] [--readme benchmarks/README.md]
+
+The README section is always generated from the JSON, never typed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from benchmarks.impls import REFERENCE
+
+HERE = Path(__file__).resolve().parent
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+LABELS = {
+    "numpy": "hand NumPy",
+    "minigen": "minigen",
+    "torch": "PyTorch eager",
+    "jax": "JAX jit",
+    "minigen-cupy": "minigen (CuPy)",
+    "torch-cuda": "PyTorch CUDA",
+}
+ORDER = ["numpy", "minigen", "torch", "jax", "minigen-cupy", "torch-cuda"]
+
+SUBJECT = "minigen"
+TIME_TARGET = 1.3  # W2 vs hand NumPy, W3 vs the GEMM limit
+RSS_TARGET = 1.3  # W1 peak RSS vs hand NumPy
+GROWTH_SLACK_KB = 2048  # RSS wobble allowed between the middle and the end of the memory check
+
+
+def _impls(data) -> list:
+    seen = {i for w in data["workloads"].values() for i in w["impls"]}
+    return [i for i in ORDER if i in seen] + sorted(seen - set(ORDER))
+
+
+def _st(data, w, impl) -> dict:
+    return data["workloads"].get(w, {}).get("impls", {}).get(impl, {})
+
+
+def memory_ok(m: dict):
+    if "error" in m:
+        return None
+    objs = m.get("objects", {})
+    mid, end = objs.get("mid", {}), objs.get("end", {})
+    grew_objects = any(end.get(k, 0) > mid.get(k, 0) for k in ("tensors", "functions"))
+    slack = max(GROWTH_SLACK_KB, 0.01 * m["rss_trace_kb"][-1][1])
+    return (m["growth_mid_to_end_kb"] <= slack) and not grew_objects
+
+
+def targets(data) -> list:
+    """Issue 7's targets, each {"target", "measured", "met"} (met None: not measured in this run)."""
+    out = []
+    for w in ("W1", "W2", "W3"):
+        a, b = _st(data, w, SUBJECT), _st(data, w, "torch")
+        if w not in data["workloads"]:
+            continue
+        if a.get("median_ms") and b.get("median_ms"):
+            r = a["median_ms"] / b["median_ms"]
+            out.append(
+                {
+                    "target": f"{w}: faster than PyTorch eager",
+                    "measured": f"{a['median_ms']:.2f} vs {b['median_ms']:.2f} ms ({r:.2f}x)",
+                    "met": r < 1.0,
+                }
+            )
+        else:
+            out.append(
+                {"target": f"{w}: faster than PyTorch eager", "measured": "PyTorch not measured", "met": None}
+            )
+    a = _st(data, "W2", SUBJECT)
+    if "W2" in data["workloads"]:
+        r = a.get("ratio")
+        out.append(
+            {
+                "target": f"W2: within {TIME_TARGET}x of the hand-written NumPy step",
+                "measured": f"{r:.2f}x" if r else "not measured",
+                "met": (r <= TIME_TARGET) if r else None,
+            }
+        )
+    g = data.get("gemm") or {}
+    a = _st(data, "W3", SUBJECT)
+    if "W3" in data["workloads"]:
+        r = a.get("ratio_to_gemm_limit")
+        out.append(
+            {
+                "target": f"W3: within {TIME_TARGET}x of the GEMM limit",
+                "measured": (
+                    f"{a['median_ms']:.1f} ms vs limit {g['limit_ms']:.1f} ms ({r:.2f}x)"
+                    if r
+                    else "not measured"
+                ),
+                "met": (r <= TIME_TARGET) if r else None,
+            }
+        )
+    mems = [m for m in data.get("memory", []) if m.get("impl") == SUBJECT]
+    for m in mems:
+        ok = memory_ok(m)
+        if ok is None:
+            meas = m["error"]
+        else:
+            objs = m.get("objects", {})
+            meas = (
+                f"RSS {m['growth_mid_to_end_kb'] / 1024:+.1f} MiB from step {m['steps'] // 2} to "
+                f"{m['steps']}; live tensors {objs.get('mid', {}).get('tensors')} -> "
+                f"{objs.get('end', {}).get('tensors')}"
+            )
+        out.append(
+            {
+                "target": f"{m['workload']}: no memory growth over {m['steps']} steps",
+                "measured": meas,
+                "met": ok,
+            }
+        )
+    if not mems:
+        out.append({"target": "no memory growth over 2,000 steps", "measured": "not measured", "met": None})
+    a = _st(data, "W1", SUBJECT)
+    if "W1" in data["workloads"]:
+        r = a.get("rss_ratio")
+        out.append(
+            {
+                "target": f"W1: peak RSS within {RSS_TARGET}x of the hand-written version",
+                "measured": (
+                    f"{a['peak_rss_mb']:.0f} vs {_st(data, 'W1', REFERENCE)['peak_rss_mb']:.0f} MiB "
+                    f"({r:.2f}x)"
+                )
+                if r
+                else "not measured",
+                "met": (r <= RSS_TARGET) if r else None,
+            }
+        )
+    return out
+
+
+def _mark(met) -> str:
+    return {True: "met", False: "**not met**", None: "n/a"}[met]
+
+
+def _machine_line(data) -> str:
+    m = data["meta"]["machine"]
+    blas = (
+        ", ".join(
+            f"{b.get('internal_api')} {b.get('version') or ''} {b.get('architecture') or ''}".strip()
+            for b in m.get("blas", [])
+            if b.get("user_api") == "blas"
+        )
+        or "unknown BLAS"
+    )
+    libs = [f"Python {m.get('python')}", f"NumPy {m.get('numpy')} ({blas})", f"minigen {m.get('minigen')}"]
+    for k, name in (("torch", "PyTorch"), ("jax", "JAX"), ("cupy", "CuPy")):
+        if m.get(k):
+            libs.append(f"{name} {m[k]}")
+    gpu = f", GPU {m['gpu']}" if m.get("gpu") else ""
+    return (
+        f"{m.get('cpu')} ({m.get('cores')} cores{gpu}), {data['meta']['threads']} threads per process; "
+        + ", ".join(libs)
+    )
+
+
+def _loads(st) -> str:
+    fl, rd = st.get("foreign_load") or [], st.get("run_delay") or []
+    return " ".join(
+        ("-" if a is None else f"{a:.2f}") + "/" + ("-" if b is None else f"{b:.2f}") for a, b in zip(fl, rd)
+    )
+
+
+def render_markdown(data, json_path: str | None = None) -> str:
+    meta = data["meta"]
+    impls = _impls(data)
+    L = []
+    L.append(f"Measured {meta['date']} on {_machine_line(data)}.  ")
+    L.append(
+        f"Command: `{meta['command'].strip()}` ({meta['repeats']} repeats of "
+        + ", ".join(f"{w} {meta['steps'][w]} steps" for w in data["workloads"])
+        + f" after warm-up; {meta.get('total_s', 0) / 60:.1f} min in all)"
+        + (f"; raw numbers in `{Path(json_path).name}`." if json_path else ".")
+    )
+    loads = [
+        (st.get("foreign_load") or [], st.get("attempts", 0), len(st.get("repeat_medians_ms", [])))
+        for e in data["workloads"].values()
+        for st in e["impls"].values()
+    ]
+    if data.get("gemm"):
+        g0 = data["gemm"]
+        loads.append(
+            (g0.get("foreign_load") or [], g0.get("attempts", 0), len(g0.get("repeat_medians_ms", [])))
+        )
+    lim = meta.get("max_foreign_load")
+    if meta.get("nice"):
+        L.append(f"The measuring processes ran at nice {meta['nice']} (a shared machine).  ")
+    if lim is not None:
+        redone = sum(max(0, a - n) for _, a, n in loads)
+        still = sum(1 for fl, _, _ in loads for x in fl if x is not None and x > lim)
+        L.append(
+            f"Measurements during which other processes used more than {lim:.0%} of the CPUs were "
+            f"taken again: {redone} retakes"
+            + (
+                f"; {still} still over the limit after the retries (the least disturbed kept)"
+                if still
+                else ""
+            )
+            + "."
+        )
+    if meta.get("skipped"):
+        L.append(
+            "Skipped: " + "; ".join(f"{LABELS.get(k, k)} ({v})" for k, v in meta["skipped"].items()) + "."
+        )
+    L.append("")
+    L.append("**Median ms per training step, as a ratio to the hand-written NumPy step of the same run**")
+    L.append("")
+    L.append("| workload | " + " | ".join(LABELS.get(i, i) for i in impls) + " |")
+    L.append("|---|" + "---:|" * len(impls))
+    for w, e in data["workloads"].items():
+        cells = []
+        for i in impls:
+            st = e["impls"].get(i, {})
+            if not st.get("median_ms"):
+                cells.append("error" if st.get("errors") else "-")
+            elif "ratio" in st:
+                cells.append(f"{st['ratio']:.2f} ({st['median_ms']:.3g} ms)")
+            else:
+                cells.append(f"{st['median_ms']:.3g} ms")
+        L.append(f"| {w} {e['name']} | " + " | ".join(cells) + " |")
+    g = data.get("gemm")
+    if g and g.get("limit_ms") and "W3" in data["workloads"]:
+        ref = _st(data, "W3", REFERENCE).get("median_ms")
+        cells = [
+            f"{_st(data, 'W3', i)['ratio_to_gemm_limit']:.2f}"
+            if _st(data, "W3", i).get("ratio_to_gemm_limit")
+            else "-"
+            for i in impls
+        ]
+        L.append(f"| W3 / GEMM limit ({g['limit_ms']:.3g} ms) | " + " | ".join(cells) + " |")
+        L.append("")
+        L.append(
+            f"GEMM limit: a W3 step needs 8 float32 GEMMs (forward, weight and input gradients of 3 "
+            f"1024x1024 layers at batch 512, minus the first layer's unused input gradient) = "
+            f"{g['flops8'] / 1e9:.2f} GFLOP; NumPy's matmul ran them at {g['gflops']:.0f} GFLOP/s in this "
+            f"run (median {g['limit_ms']:.1f} ms, p10-p90 {g['p10_ms']:.1f}-{g['p90_ms']:.1f})"
+            + (f", i.e. {g['limit_ms'] / ref:.2f} of the hand NumPy step" if ref else "")
+            + f".  Counting 9 GEMMs (3 per layer) the limit is {g['limit9_ms']:.1f} ms."
+        )
+    L.append("")
+    L.append("**Targets (issue 7)**")
+    L.append("")
+    L.append("| target | measured | |")
+    L.append("|---|---|---|")
+    for t in data.get("targets") or targets(data):
+        L.append(f"| {t['target']} | {t['measured']} | {_mark(t['met'])} |")
+    L.append("")
+    L.append("<details><summary>All numbers: p10 / p90, peak RSS</summary>")
+    L.append("")
+    L.append(
+        "| workload | implementation | median ms | p10 | p90 | steps | repeat medians | vs hand NumPy "
+        "| peak RSS MiB | RSS vs hand NumPy | RSS after imports | others' CPU load / our wait |"
+    )
+    L.append("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
+    for w, e in data["workloads"].items():
+        for i in impls:
+            st = e["impls"].get(i)
+            if not st:
+                continue
+            if not st.get("median_ms"):
+                L.append(
+                    f"| {w} | {LABELS.get(i, i)} | error: {'; '.join(st.get('errors', []))[:200]} |"
+                    + " |" * 9
+                )
+                continue
+            L.append(
+                f"| {w} | {LABELS.get(i, i)} | {st['median_ms']:.2f} | {st['p10_ms']:.2f} | "
+                f"{st['p90_ms']:.2f} | {st['n']} | "
+                + " ".join(f"{x:.3g}" for x in st.get("repeat_medians_ms", []))
+                + f" | {st.get('ratio', float('nan')):.2f} | {st['peak_rss_mb']:.0f} | "
+                f"{st.get('rss_ratio', float('nan')):.2f} | {st.get('rss_import_mb', float('nan')):.0f} | "
+                f"{_loads(st)} |"
+            )
+    if g and g.get("median_ms"):
+        L.append(
+            f"| W3 | GEMM limit | {g['median_ms']:.2f} | {g['p10_ms']:.2f} | {g['p90_ms']:.2f} | {g['n']} | "
+            + " ".join(f"{x:.3g}" for x in g.get("repeat_medians_ms", []))
+            + f" | | | | | {_loads(g)} |"
+        )
+    L.append("")
+    L.append(
+        "Last column, per repeat: the fraction of all CPUs that other processes used during the timed "
+        "steps, and the seconds per second this process's threads spent runnable but waiting for a CPU "
+        "(other processes, or its own threads oversubscribing the cores)."
+    )
+    if data.get("memory"):
+        L.append("")
+        L.append(
+            "| memory check | steps | RSS at start / middle / end MiB | growth middle to end | live tensors "
+            "middle / end | |"
+        )
+        L.append("|---|---:|---|---:|---|---|")
+        for m in data["memory"]:
+            if "error" in m:
+                who = f"{m['workload']} {LABELS.get(m['impl'], m['impl'])}"
+                L.append(f"| {who} | | error: {m['error'][:200]} | | | |")
+                continue
+            tr = m["rss_trace_kb"]
+            mid = min(tr, key=lambda s: abs(s[0] - m["steps"] // 2))
+            objs = m.get("objects", {})
+            L.append(
+                f"| {m['workload']} {LABELS.get(m['impl'], m['impl'])} | {m['steps']} | "
+                f"{tr[0][1] / 1024:.0f} / {mid[1] / 1024:.0f} / {tr[-1][1] / 1024:.0f} | "
+                f"{m['growth_mid_to_end_kb'] / 1024:+.1f} MiB | {objs.get('mid', {}).get('tensors')} / "
+                f"{objs.get('end', {}).get('tensors')} | {_mark(memory_ok(m))} |"
+            )
+    L.append("")
+    L.append("</details>")
+    return "\n".join(L)
+
+
+def render_console(data) -> str:
+    impls = _impls(data)
+    w0 = 16
+    lines = ["", "median ms per step (ratio to hand NumPy, same run)", ""]
+    lines.append(f"{'workload':<{w0}}" + "".join(f"{LABELS.get(i, i):>22}" for i in impls))
+    for w, e in data["workloads"].items():
+        row = f"{w + ' ' + e['name']:<{w0}}"
+        for i in impls:
+            st = e["impls"].get(i, {})
+            cell = (
+                f"{st.get('ratio', float('nan')):.2f} ({st['median_ms']:.3g} ms)"
+                if st.get("median_ms")
+                else ("error" if st.get("errors") else "-")
+            )
+            row += f"{cell:>22}"
+        lines.append(row)
+    g = data.get("gemm")
+    if g and g.get("limit_ms") and "W3" in data["workloads"]:
+        row = f"{'W3 / GEMM lim':<{w0}}"
+        for i in impls:
+            r = _st(data, "W3", i).get("ratio_to_gemm_limit")
+            row += f"{(f'{r:.2f}' if r else '-'):>22}"
+        lines.append(row + f"   (limit {g['limit_ms']:.1f} ms, {g['gflops']:.0f} GFLOP/s)")
+    lines.append("")
+    for t in data.get("targets") or targets(data):
+        lines.append(f"  [{_mark(t['met']).strip('*'):>7}] {t['target']}: {t['measured']}")
+    return "\n".join(lines)
+
+
+def write_readme(data, readme: str | Path = HERE / "README.md", json_path: str | None = None) -> None:
+    """Replace the generated section of the README (appended with its markers when they are missing)."""
+    readme = Path(readme)
+    text = readme.read_text() if readme.exists() else "# Benchmarks\n"
+    block = (
+        f"{START}\n<!-- generated by `python -m benchmarks.report` from the results JSON; do not edit -->\n"
+        f"{render_markdown(data, json_path)}\n{END}"
+    )
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n## Results\n\n" + block + "\n"
+    readme.write_text(text)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--json", default=str(HERE / "results.json"))
+    ap.add_argument("--readme", default=str(HERE / "README.md"))
+    args = ap.parse_args(argv)
+    with open(args.json) as f:
+        data = json.load(f)
+    data["targets"] = targets(data)
+    write_readme(data, args.readme, json_path=args.json)
+    print(render_console(data))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""The benchmark harness (issue 7): the hand-written NumPy reference is gradient-checked in float64,
+every implementation computes the same losses from the same init / data / noise, and the harness runs
+end to end.  PyTorch and JAX are optional: their tests are skipped when they are not installed.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import common
+from benchmarks.impls import numpy_impl as N
+
+# ----------------------------------------------------------------------------------------------------
+# the hand-written backward, against central finite differences in float64
+# ----------------------------------------------------------------------------------------------------
+
+
+def _fd_check(loss_of, params: dict, grads: dict, names, eps=1e-6, rtol=1e-5, atol=1e-8):
+    """Compare grads[name] with central differences of loss_of() over every entry of params[name]."""
+    checked = 0
+    for name in names:
+        p, g = params[name], grads[name]
+        assert g.shape == p.shape and g.dtype == np.float64, name
+        num = np.empty_like(p)
+        flat, nflat = p.reshape(-1), num.reshape(-1)
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + eps
+            up = loss_of()
+            flat[i] = old - eps
+            down = loss_of()
+            flat[i] = old
+            nflat[i] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(g, num, rtol=rtol, atol=atol, err_msg=name)
+        checked += flat.size
+    return checked
+
+
+def _tiny(workload, seed=0):
+    p = common.init_params(workload, seed, "tiny", np.float64)
+    data = common.make_data(workload, seed, "tiny", np.float64)
+    noise = common.fixed_noise(workload, seed, "tiny", np.float64) if workload != "W3" else None
+    return p, data, noise
+
+
+def test_gradcheck_w1_vae():
+    p, data, noise = _tiny("W1")
+    (x,), eps = data[0], noise(0)
+    _, g = N.vae_loss_grad(p, x, eps)
+    assert set(g) == set(p)
+    assert _fd_check(lambda: N.vae_loss_grad(p, x, eps, need_grad=False)[0], p, g, list(p)) > 100
+
+
+def test_gradcheck_w2_discriminator():
+    p, data, noise = _tiny("W2")
+    (real,) = data[0]
+    fake, _ = N.mlp3_forward(p, "G", noise(0))
+    _, g = N.gan_d_loss_grad(p, real, fake)
+    names = [k for k in p if k.startswith("D")]
+    assert set(g) == set(names)
+    _fd_check(lambda: N.gan_d_loss_grad(p, real, fake)[0], p, g, names)
+
+
+def test_gradcheck_w2_generator():
+    p, _data, noise = _tiny("W2")
+    z = noise(0)
+
+    def loss_of():
+        fake, cache = N.mlp3_forward(p, "G", z)
+        return N.gan_g_loss_grad(p, fake, cache)[0]
+
+    fake, cache = N.mlp3_forward(p, "G", z)
+    _, g = N.gan_g_loss_grad(p, fake, cache)
+    names = [k for k in p if k.startswith("G")]
+    assert set(g) == set(names)
+    _fd_check(loss_of, p, g, names)
+
+
+def test_gradcheck_w3_mlp():
+    p, data, _ = _tiny("W3")
+    x, y = data[0]
+    _, g = N.mlp_loss_grad(p, x, y)
+    assert set(g) == set(p)
+    _fd_check(lambda: N.mlp_loss_grad(p, x, y, need_grad=False)[0], p, g, list(p))
+
+
+def test_numpy_adam_matches_the_formula():
+    g = np.random.default_rng(0)
+    p0 = g.standard_normal(5)
+    grads = [g.standard_normal(5) for _ in range(3)]
+    params = {"w": p0.copy()}
+    opt = N.Adam(params, lr=0.1)
+    m = v = np.zeros(5)
+    p = p0.copy()
+    for t, gr in enumerate(grads, 1):
+        opt.step({"w": gr})
+        m = 0.9 * m + 0.1 * gr
+        v = 0.999 * v + 0.001 * gr * gr
+        p = p - 0.1 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    np.testing.assert_allclose(params["w"], p, rtol=1e-12)
+
+
+def test_reference_keeps_float32():
+    for w in common.WORKLOADS:
+        step = N.make(w, sizes="tiny")
+        out = step()
+        for v in out if isinstance(out, tuple) else (out,):
+            assert np.asarray(v).dtype == np.float32, w
+        assert all(a.dtype == np.float32 for a in step.params.values()), w
+
+
+# ----------------------------------------------------------------------------------------------------
+# every implementation: the same losses from the same init, data and noise
+# ----------------------------------------------------------------------------------------------------
+
+
+def _losses(mod, workload, steps=3, sizes=None):
+    noise = common.fixed_noise(workload) if workload != "W3" else None
+    step = mod.make(workload, seed=0, noise=noise, sizes=sizes)
+    out = []
+    for _ in range(steps):
+        v = step()
+        out.append([mod.to_float(x) for x in v] if isinstance(v, tuple) else [mod.to_float(v)])
+    return np.array(out), step
+
+
+@pytest.fixture(scope="module")
+def reference_losses():
+    return {w: _losses(N, w)[0] for w in common.WORKLOADS}
+
+
+def _compare(got, ref):
+    # step 0: same weights, data and noise -> the same loss up to float32 rounding of the sums;
+    # after two Adam steps: the trajectories still agree (backward and optimizer agree too)
+    np.testing.assert_allclose(got[0], ref[0], rtol=2e-6)
+    np.testing.assert_allclose(got[1:], ref[1:], rtol=1e-4)
+
+
+@pytest.mark.parametrize("workload", common.WORKLOADS)
+def test_minigen_matches_reference(workload, reference_losses):
+    import minigen as mg
+    from benchmarks.impls import minigen_impl as M
+
+    backend = mg.get_backend()
+    try:
+        got, step = _losses(M, workload, sizes=None)
+        assert mg.get_backend() == backend  # under strict the impl runs on strict
+        _compare(got, reference_losses[workload])
+        # float32 work stays float32: parameters, gradients and the Adam state
+        for module in step.modules:
+            for p in module.parameters():
+                assert p.dtype == np.float32 and p.grad is not None and p.grad.dtype == np.float32
+    finally:
+        mg.set_backend(backend)
+
+
+@pytest.mark.parametrize("workload", common.WORKLOADS)
+def test_torch_matches_reference(workload, reference_losses):
+    pytest.importorskip("torch")
+    from benchmarks.impls import torch_impl as T
+
+    _compare(_losses(T, workload)[0], reference_losses[workload])
+
+
+@pytest.mark.parametrize("workload", common.WORKLOADS)
+def test_jax_matches_reference(workload, reference_losses):
+    pytest.importorskip("jax")
+    from benchmarks.impls import jax_impl as J
+
+    _compare(_losses(J, workload)[0], reference_losses[workload])
+
+
+def test_same_init_and_data_every_time():
+    for w in common.WORKLOADS:
+        a, b = common.init_params(w, 3), common.init_params(w, 3)
+        assert all(np.array_equal(a[k], b[k]) for k in a)
+        assert not np.array_equal(common.init_params(w, 4)[next(iter(a))], a[next(iter(a))])
+        da, db = common.make_data(w, 3), common.make_data(w, 3)
+        assert all(np.array_equal(x, y) for bx, by in zip(da, db) for x, y in zip(bx, by))
+
+
+def test_w3_flops():
+    assert common.gemm_flops(common.w3_gemms()) == 8 * 2 * 512 * 1024 * 1024
+    assert common.gemm_flops(common.w3_gemms(include_first_dx=True)) == 9 * 2 * 512 * 1024 * 1024
+
+
+# ----------------------------------------------------------------------------------------------------
+# the harness end to end (2 steps per implementation, fresh processes)
+# ----------------------------------------------------------------------------------------------------
+
+
+def test_harness_smoke(tmp_path):
+    from benchmarks import report, run
+
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# Benchmarks\n\nintro\n\n<!-- results:start -->\nold\n<!-- results:end -->\n\nfooter\n"
+    )
+    out = tmp_path / "results.json"
+    data = run.main(
+        [
+            "--impls",
+            "numpy,minigen",
+            "--steps",
+            "2",
+            "--warmup",
+            "1",
+            "--repeats",
+            "1",
+            "--mem-steps",
+            "4",
+            "--mem-workloads",
+            "W2",
+            "--retries",
+            "0",
+            "--max-wait",
+            "0",
+            "--out",
+            str(out),
+            "--readme",
+            str(readme),
+        ]
+    )
+    saved = json.loads(out.read_text())
+    assert saved["workloads"].keys() == {"W1", "W2", "W3"}
+    for w, e in saved["workloads"].items():
+        assert set(e["impls"]) == {"numpy", "minigen"}, w
+        for impl, st in e["impls"].items():
+            assert "errors" not in st, (w, impl, st.get("errors"))
+            assert st["n"] == 2 and st["median_ms"] > 0 and st["peak_rss_mb"] > 0
+        assert e["impls"]["numpy"]["ratio"] == pytest.approx(1.0)
+    assert saved["gemm"]["limit_ms"] > 0 and saved["gemm"]["flops8"] == 8 * 2 * 512 * 1024**2
+    assert saved["workloads"]["W3"]["impls"]["minigen"]["ratio_to_gemm_limit"] > 0
+    assert [m["workload"] for m in saved["memory"]] == ["W2"]
+    assert all("error" not in m for m in saved["memory"])
+    assert saved["meta"]["machine"]["numpy"] == np.__version__
+    names = [t["target"] for t in saved["targets"]]
+    assert any("GEMM limit" in n for n in names) and any("peak RSS" in n for n in names)
+    text = readme.read_text()
+    assert text.startswith("# Benchmarks\n\nintro") and text.rstrip().endswith("footer")
+    assert "old" not in text and "| W3 mlp-big |" in text and "GEMM limit" in text
+    assert text.count(report.START) == 1 and text.count(report.END) == 1
+    assert data["workloads"]["W2"]["impls"]["minigen"]["median_ms"] > 0
+    # the README is regenerated from the JSON alone
+    report.main(["--json", str(out), "--readme", str(readme)])
+    assert readme.read_text() == text
+
+
+def test_unknown_names_are_refused():
+    from benchmarks import run
+
+    with pytest.raises(SystemExit):
+        run.main(["--workloads", "W9", "--no-readme"])
