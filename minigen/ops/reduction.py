@@ -8,6 +8,7 @@ Backward spreads the gradient back over the reduced axes:
 from __future__ import annotations
 
 from minigen.autograd.function import Function
+from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 from minigen.ops.elementwise import exp
 from minigen.ops.shape import _norm_axis, broadcast_to, data_of, reshape, shape_of
@@ -89,6 +90,8 @@ class LogSumExp(Function):
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001
     """Sum over ``axis`` (all axes when None)."""
+    if not isinstance(x, Tensor):          # raw arrays (a fast backward): no node to make
+        return x.sum(axis=axis, keepdims=keepdims)
     return Sum(axis, keepdims)(x)
 
 

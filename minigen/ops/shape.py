@@ -99,6 +99,8 @@ def transpose(x, axes=None):
 
 def swap_last(x):
     """Swap the last two axes (the matrix transpose of a batch of matrices)."""
+    if not isinstance(x, Tensor):
+        return xp.swapaxes(x, -1, -2)
     if x.ndim == 2:
         return Transpose(None)(x)
     axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
