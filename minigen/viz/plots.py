@@ -90,3 +90,127 @@ def scatter_2d(layers: list[tuple], path, title: str = "", lim: float | None = N
     ax.legend(markerscale=3)
     ax.set_title(title)
     return _save(fig, path)
+
+
+# ----------------------------------------------------------------------------------------------------
+# GAN figures (minigen train gan, the GAN demos)
+# ----------------------------------------------------------------------------------------------------
+
+def _toy_background(ax, real=None, means=None, std=None, threshold: float = 3.0):
+    """The true data (light points) and, for mixtures, each mode's high-quality disc (radius 3 std)."""
+    if real is not None:
+        real = np.asarray(real)
+        ax.scatter(real[:, 0], real[:, 1], s=2, c="0.75", alpha=0.5, linewidths=0, label="data")
+    if means is not None:
+        means = np.asarray(means)
+        ax.scatter(means[:, 0], means[:, 1], marker="+", s=30, c="black", linewidths=0.8, label="modes")
+        if std:
+            from matplotlib.patches import Circle
+            for m in means:
+                ax.add_patch(Circle(m, threshold * std, fill=False, ec="black", lw=0.4, alpha=0.6))
+
+
+def sample_snapshots(snapshots: list[tuple], path, real=None, means=None, std=None, lim=None,
+                     title: str = "samples over training", ncols: int = 4, stats: list | None = None) -> Path:
+    """A grid of panels, one per (step, points (n, 2)) snapshot, drawn over the true data and modes;
+    ``stats`` (optional, one string per snapshot) is added to each panel's title."""
+    k = len(snapshots)
+    ncols = max(1, min(ncols, k))
+    nrows = int(np.ceil(k / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 3.3 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= k:
+            ax.axis("off")
+            continue
+        step, pts = snapshots[i]
+        pts = np.asarray(pts)
+        _toy_background(ax, real, means, std)
+        ax.scatter(pts[:, 0], pts[:, 1], s=2, c="tab:red", alpha=0.5, linewidths=0)
+        if lim:
+            ax.set_xlim(-lim, lim)
+            ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"step {step}" + (f"\n{stats[i]}" if stats else ""), fontsize=8)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def decision_surface(xs, ys, prob, path, real=None, fake=None, means=None, title: str = "discriminator") -> Path:
+    """D(x) = P(real) on the grid xs x ys (``prob`` of shape (len(ys), len(xs))) as a heat map, with real
+    and generated points on top."""
+    fig, ax = plt.subplots(figsize=(6.2, 5.4))
+    im = ax.imshow(np.asarray(prob), origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), cmap="RdBu_r",
+                   vmin=0, vmax=1, aspect="equal", interpolation="bilinear")
+    fig.colorbar(im, ax=ax, label="D(x) = P(real)")
+    if real is not None:
+        real = np.asarray(real)
+        ax.scatter(real[:, 0], real[:, 1], s=3, c="black", alpha=0.5, linewidths=0, label="real")
+    if fake is not None:
+        fake = np.asarray(fake)
+        ax.scatter(fake[:, 0], fake[:, 1], s=3, c="gold", alpha=0.6, linewidths=0, label="generated")
+    if means is not None:
+        means = np.asarray(means)
+        ax.scatter(means[:, 0], means[:, 1], marker="+", s=30, c="white", linewidths=0.8)
+    ax.set_xlim(xs[0], xs[-1])
+    ax.set_ylim(ys[0], ys[-1])
+    ax.legend(markerscale=4, loc="upper right", fontsize=8)
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def mode_histogram(steps, counts, path, title: str = "samples per mode over training",
+                   ylabel: str = "mode") -> Path:
+    """Counts per mode (or class) over training as a heat map: ``counts`` is (len(steps), K)."""
+    counts = np.asarray(counts, dtype=float)
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.25 * len(steps) + 3), max(3.0, 0.16 * counts.shape[1] + 1.5)))
+    im = ax.imshow(counts.T, aspect="auto", origin="lower", cmap="viridis", interpolation="nearest")
+    fig.colorbar(im, ax=ax, label="high-quality samples")
+    ticks = np.linspace(0, len(steps) - 1, min(len(steps), 8)).round().astype(int)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(steps[t]) for t in ticks], rotation=45, fontsize=8)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def bar_histogram(counts, path, title: str = "", xlabel: str = "class", labels=None) -> Path:
+    """One bar per bin (e.g. the class histogram of generated digits)."""
+    counts = np.asarray(counts)
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.35 * len(counts) + 2), 3.2))
+    ax.bar(np.arange(len(counts)), counts, color="tab:blue")
+    ax.axhline(counts.sum() / max(1, len(counts)), color="black", lw=0.8, ls="--", label="uniform")
+    ax.set_xticks(np.arange(len(counts)))
+    ax.set_xticklabels(labels if labels is not None else [str(i) for i in range(len(counts))], fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def series_plot(x, series: dict, path, xlabel: str = "", ylabel: str = "", title: str = "", logy: bool = False,
+                logx: bool = False, twin: dict | None = None, twin_label: str = "") -> Path:
+    """Lines ``{label: ys}`` against ``x``; ``twin`` lines go on a second y axis (linear)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for label, ys in series.items():
+        ax.plot(x, ys, marker="o", ms=3, label=label)
+    if logy:
+        ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both")
+    handles, labels = ax.get_legend_handles_labels()
+    if twin:
+        ax2 = ax.twinx()
+        for label, ys in twin.items():
+            ax2.plot(x, ys, ls="--", color="0.4", label=label)
+        ax2.set_ylabel(twin_label)
+        h2, l2 = ax2.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    ax.legend(handles, labels, fontsize=8)
+    ax.set_title(title)
+    return _save(fig, path)
