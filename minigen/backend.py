@@ -182,6 +182,7 @@ def _strict_asarray(a, dtype=None, order=None, copy=None):
 
 def _strict_namespace() -> dict:
     ns = dict(vars(np))
+    ns["fft"], ns["linalg"] = np.fft, np.linalg            # dispatch through __array_function__ works there too
     # creation routines take no array argument, so NumPy cannot dispatch them: wrap their results
     for name in ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye",
                  "identity", "tri", "indices", "frombuffer", "fromiter"):
@@ -311,6 +312,7 @@ def set_backend(name: str) -> None:
     name = name.lower()
     if name == "numpy":
         ns, types_ = dict(vars(np)), (np.ndarray,)
+        ns["fft"], ns["linalg"] = np.fft, np.linalg        # lazily loaded submodules: not in vars(np) yet
     elif name == "strict":
         ns, types_ = _strict_namespace(), (StrictArray,)
     elif name == "cupy":

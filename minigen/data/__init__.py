@@ -9,7 +9,11 @@ from minigen.data.idx import IDXError, read_idx, write_idx
 from minigen.data.images import ImageDataset
 from minigen.data.loader import DataLoader
 from minigen.data.mnist import fashion_mnist, mnist
+from minigen.data.tabular import TabularDataset, auroc_host, tabular_classification
+from minigen.data.timeseries import ANOMALY_KINDS, AnomalySeries, anomaly_series
 from minigen.data.toy2d import TOY2D_NAMES, Toy2D, gaussian_mixture, toy2d
 
 __all__ = ["toy2d", "gaussian_mixture", "Toy2D", "TOY2D_NAMES", "digits", "ImageDataset", "mnist",
-           "fashion_mnist", "read_idx", "write_idx", "IDXError", "DatasetNotFoundError", "DataLoader"]
+           "fashion_mnist", "read_idx", "write_idx", "IDXError", "DatasetNotFoundError", "DataLoader",
+           "tabular_classification", "TabularDataset", "auroc_host", "anomaly_series", "AnomalySeries",
+           "ANOMALY_KINDS"]

@@ -9,3 +9,5 @@ from minigen.nn.normalization import BatchNorm1d, BatchNorm2d, InstanceNorm2d, L
 from minigen.nn.conv import Conv2d, ConvTranspose2d, Unflatten, Upsample  # noqa: F401
 from minigen.nn.embedding import Embedding  # noqa: F401
 from minigen.nn.ema import EMA  # noqa: F401
+from minigen.nn.conditional_bn import ConditionalBatchNorm2d  # noqa: F401
+from minigen.nn import utils  # noqa: F401

@@ -26,7 +26,19 @@ from minigen.optim import SGD, Adam, RMSprop
 
 TOY_DEFAULTS = {"data": "ring8", "steps": 3000, "batch_size": 256, "latent_dim": 2, "hidden": 128, "depth": 2,
                 "lr_g": 1e-3, "lr_d": 1e-3, "betas": (0.5, 0.999), "optimizer": "adam", "n_critic": 1,
-                "activation": "relu"}
+                "activation": "relu", "lr_decay": 1.0, "decay_start": 0.5}
+# lr_decay: both learning rates fall linearly from their value to lr_decay times it over the last
+# (1 - decay_start) of the run (1.0: constant learning rates)
+
+
+def lr_factor(cfg: dict, step: int) -> float:
+    """The learning-rate multiplier at ``step`` (0-based): 1 until ``decay_start`` of the run, then linear
+    to ``lr_decay`` at the last step."""
+    start = cfg["decay_start"] * cfg["steps"]
+    if cfg["lr_decay"] == 1.0 or step < start:
+        return 1.0
+    frac = (step - start) / max(1.0, cfg["steps"] - 1 - start)
+    return 1.0 + (cfg["lr_decay"] - 1.0) * min(1.0, frac)
 
 
 class Game:
@@ -67,6 +79,12 @@ class Game:
 
     def after_d_step(self) -> None:
         """Runs after every critic update (e.g. WGAN's weight clipping)."""
+
+    def set_lr_factor(self, factor: float) -> None:
+        """Scale both players' learning rates to ``factor`` times their initial values (the decay)."""
+        for opt in (self.opt_g, self.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
 
     # --- the step ---
     def latent(self, n: int) -> Tensor:
@@ -126,6 +144,8 @@ def toy_fit(game_cls, figure_title: str | None = None):
         history = []
         from tqdm import tqdm
         for step in tqdm(range(cfg["steps"]), disable=quiet, desc=game_cls.__name__):
+            if cfg["lr_decay"] != 1.0:
+                game.set_lr_factor(lr_factor(cfg, step))
             m = game.train_step(lambda: data.batch(cfg["batch_size"]))
             if (step + 1) % max(1, cfg["steps"] // 20) == 0:
                 history.append({"step": step + 1, **m, **(game.progress() if hasattr(game, "progress") else {})})
