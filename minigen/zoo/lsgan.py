@@ -47,7 +47,14 @@ class LSGAN(Game):
         return lsgan_g_loss(self.D(fake), self.c)
 
 
-def _register(name, coding):
+# tuned on 5 seeds: tanh units and an 8-D latent let G fold its latent space onto the 8 modes without
+# collapsing; Adam at 2e-3, decayed linearly to 5% over the second half (the ring's std is 0.01, so a sample
+# is of high quality within 0.03 of a mode: the small final steps let the samples settle there)
+TUNED = {"steps": 6000, "activation": "tanh", "latent_dim": 8, "lr_g": 2e-3, "lr_d": 2e-3, "lr_decay": 0.05,
+         "decay_start": 0.5}
+
+
+def _register(name, coding, tuned=TUNED):
     return register(Variant(
         name=name, title=f"LSGAN (a,b,c = {coding})", paper="Mao et al. 2017",
         idea="least-squares losses against target codes instead of the sigmoid cross-entropy",
@@ -55,7 +62,7 @@ def _register(name, coding):
         fit=toy_fit(LSGAN, f"LSGAN ({coding})"),
         judge=mode_criterion(min_modes=7, min_hq=0.8, min_passing=4),
         gradcheck_case=lambda: toy_loss_case(LSGAN, {"coding": coding}),
-        defaults={"data": "ring8", "coding": coding, "steps": 4000, "lr_g": 1e-3, "lr_d": 1e-3},
+        defaults={"data": "ring8", "coding": coding, **tuned},
         fast={"steps": 20, "hidden": 16}, seeds=5))
 
 

@@ -73,8 +73,10 @@ def spearman(a, b) -> float:
     return cov / (va * vb) ** 0.5 if va > 0 and vb > 0 else 0.0
 
 
-WGAN_DEFAULTS = {"clip": 0.01, "monitor_n": 2000, "critic_hidden": None, "critic_warmup": 25, "critic_burst": 100,
-                 "burst_every": 500}
+# critic_hidden / critic_activation: the critic's width and units when they differ from G's (None: the same);
+# critic_warmup, critic_burst, burst_every: the reference code's 100 critic steps per G step early and every 500
+WGAN_DEFAULTS = {"clip": 0.01, "monitor_n": 2000, "critic_hidden": None, "critic_activation": None,
+                 "critic_warmup": 25, "critic_burst": 100, "burst_every": 500}
 
 
 class WGAN(Game):
@@ -92,7 +94,7 @@ class WGAN(Game):
     def make_discriminator(self):
         c = self.cfg
         width = c.get("critic_hidden") or c["hidden"]
-        return MLP([2] + [width] * c["depth"] + [1], activation=c["activation"])
+        return MLP([2] + [width] * c["depth"] + [1], activation=c.get("critic_activation") or c["activation"])
 
     def d_loss(self, real, fake):
         return critic_loss(self.D(real), self.D(fake))
