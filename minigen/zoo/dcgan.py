@@ -51,7 +51,7 @@ from minigen.zoo.registry import Variant, register
 N_CLASSES = 10
 DEFAULTS = {"data": "digits", "steps": 4000, "batch_size": 64, "latent_dim": 32, "latent": "uniform", "ch": 16,
             "lr_g": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.999), "n_samples": 1000, "snapshots": 6, "probe_steps": 300}
-MNIST_ROOT = "/work/shared/data/mnist"
+MNIST_ROOT_ENV = "MINIGEN_MNIST_DIR"   # the folder with the MNIST IDX files (for data="mnist")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -83,7 +83,11 @@ class ImageData:
         elif name == "mnist":
             # only the 10k test file is assumed present: its first 8,000 images train, the last 2,000 test
             from minigen.data import mnist
-            d = mnist(MNIST_ROOT, split="test")
+            import os
+            root = os.environ.get(MNIST_ROOT_ENV)
+            if not root:
+                raise ValueError(f"data='mnist' needs the IDX files: set {MNIST_ROOT_ENV}=DIR")
+            d = mnist(root, split="test")
             xtr, ytr, xte, yte = d.x_test[:8000], d.y_test[:8000], d.x_test[8000:], d.y_test[8000:]
         else:
             raise ValueError(f"data must be 'digits' or 'mnist', got {name!r}")
