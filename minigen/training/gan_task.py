@@ -49,9 +49,13 @@ from minigen.training.loop import Run, train_loop
 
 EVAL_N = 2500
 
+# The mixtures' default (ring8, grid25): found by the search reported in docs / the issue-6 report.
+# Standardised coordinates + PacGAN packing of 2 + R1 (gamma 0.1) + a long run whose last 60% decays
+# the learning rate to 0: every mode on every seed, ~97% high-quality samples, reverse KL < 0.01,
+# in 50,000 steps (~2.5-3 CPU minutes with one BLAS thread).
 _TOY = {"latent": 2, "hidden": 128, "depth": 2, "lr": 1e-3, "beta1": 0.5, "beta2": 0.999,
-        "batch_size": 256, "steps": 10000, "r1": 0.1, "pack": 1, "d_steps": 1, "lr_decay": 0.3,
-        "eval_every": 500, "activation": "relu"}
+        "batch_size": 256, "steps": 50000, "r1": 0.1, "pack": 2, "d_steps": 1, "lr_decay": 0.6,
+        "eval_every": 1000, "activation": "relu"}
 DEFAULTS = {
     "grid25": dict(_TOY),
     "ring8": dict(_TOY),
@@ -59,7 +63,7 @@ DEFAULTS = {
                "batch_size": 64, "steps": 6000, "r1": 0.0, "pack": 1, "d_steps": 1, "lr_decay": 0.0,
                "eval_every": 500, "activation": "leaky_relu"},
 }
-DEFAULTS_2D = dict(_TOY)        # moons, circles, spiral, swiss_roll
+DEFAULTS_2D = {**_TOY, "steps": 20000, "eval_every": 500}   # moons, circles, spiral, swiss_roll
 DEFAULTS_IMAGES = DEFAULTS["digits"]
 
 
