@@ -134,3 +134,10 @@ def test_dropout_train_and_eval():
     assert set(np.unique(y)) <= {0.0, 2.0} and 0.4 < (y == 0).mean() < 0.6
     d.eval()
     np.testing.assert_array_equal(host(d(x)), 1.0)
+
+
+def test_in_place_update_keeps_a_buffer_registered():
+    bn = nn.BatchNorm1d(2)
+    bn.running_mean *= 2.0
+    bn.running_var = bn.running_var + 1.0
+    assert "running_mean" in bn.state_dict() and "running_var" in bn.state_dict()

@@ -27,9 +27,10 @@ class EMA:
         for p_ema, p in zip(self.module.parameters(), self.source.parameters()):
             p_ema.data *= d
             p_ema.data += (1.0 - d) * p.data
-        for (name, _), (_, b) in zip(self.module.named_buffers(), self.source.named_buffers()):
+        source = dict(self.source.named_buffers())
+        for name, _ in self.module.named_buffers():      # matched by name, not by position
             owner, attr = _owner(self.module, name)
-            object.__setattr__(owner, attr, b.copy())
+            object.__setattr__(owner, attr, source[name].copy())
 
 
 def _owner(module, dotted):
