@@ -109,7 +109,7 @@ def _arrays(tree, prefix=""):
 
 def test_exact_resume(tmp_path):
     flags = ["--data", "grid25", "--steps", "30", "--eval-every", "10", "--no-figures", "--pack", "2",
-             "--r1", "0.5", "--d-steps", "2", "--lr-decay", "0.5", *SMALL]
+             "--r1", "0.5", "--d-steps", "2", "--lr-decay", "0.5", "--ema", "0.9", *SMALL]
     train(tmp_path / "a", *flags)
     train(tmp_path / "b", *flags, "--stop-after", "15")
     assert not (tmp_path / "b" / "results.json").exists()
@@ -119,6 +119,7 @@ def test_exact_resume(tmp_path):
     assert a["step"] == b["step"] == 30 and a["rng"] == b["rng"]
     arrays_a, arrays_b = dict(_arrays(a)), dict(_arrays(b))
     assert arrays_a.keys() == arrays_b.keys() and any("opt_d" in k for k in arrays_a)
+    assert any("generator_ema" in k for k in arrays_a)            # the EMA of G is part of the state
     for k in arrays_a:
         np.testing.assert_array_equal(arrays_a[k], arrays_b[k], err_msg=k)
     ra = json.loads((tmp_path / "a" / "results.json").read_text())

@@ -23,14 +23,18 @@ class EMA:
         self.module.eval()
 
     def update(self) -> None:
-        d = self.decay
-        for p_ema, p in zip(self.module.parameters(), self.source.parameters()):
-            p_ema.data *= d
-            p_ema.data += (1.0 - d) * p.data
+        ema_update_(self.module, self.source, self.decay)
         source = dict(self.source.named_buffers())
         for name, _ in self.module.named_buffers():      # matched by name, not by position
             owner, attr = _owner(self.module, name)
             object.__setattr__(owner, attr, source[name].copy())
+
+
+def ema_update_(target: Module, source: Module, decay: float) -> None:
+    """In place, parameter by parameter: target <- decay * target + (1 - decay) * source."""
+    for p_ema, p in zip(target.parameters(), source.parameters()):
+        p_ema.data *= decay
+        p_ema.data += (1.0 - decay) * p.data
 
 
 def _owner(module, dotted):
