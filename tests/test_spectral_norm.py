@@ -2,6 +2,7 @@
 sigma and not into u, v; the buffers are saved, eval mode freezes them, conv kernels work."""
 import math
 
+import numpy as np
 import pytest
 
 import minigen as mg
@@ -135,3 +136,18 @@ def test_sigma_of_a_known_matrix():
     for _ in range(20):
         layer(x)
     assert math.isclose(spectral_sigma(layer), 3.0, rel_tol=1e-4)
+
+
+def test_deepcopy_runs_its_own_weights():
+    """An EMA copy of a spectrally normalised net must compute (and power-iterate) its own weights, not the
+    source's: the forward is a bound method, which deepcopy rebinds to the copy."""
+    import copy
+    layer = spectral_norm(Linear(3, 4))
+    clone = copy.deepcopy(layer)
+    clone.weight_orig.data *= 2.0                    # sigma doubles too, so W_SN is unchanged, but...
+    clone.bias.data += 1.0                           # ...the copy's own bias must show in its output
+    x = mg.Tensor(backend.rng().normal((2, 3)))
+    u_src = backend.to_host(layer.weight_u).copy()
+    out = clone(x).numpy()
+    assert abs(backend.to_host(layer.weight_u) - u_src).max() == 0      # the source was not iterated
+    np.testing.assert_allclose(out, layer(x).numpy() + 1.0, rtol=1e-5, atol=1e-5)

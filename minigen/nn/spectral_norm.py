@@ -22,6 +22,8 @@ and then runs the module's own forward.
 """
 from __future__ import annotations
 
+import types
+
 from minigen import backend
 from minigen import functional as F
 from minigen.autograd.tensor import Tensor
@@ -108,17 +110,19 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     object.__setattr__(module, "_spectral_norm", fn)
     if warmup_iterations > 0:
         SpectralNorm(name, warmup_iterations, eps).power_iteration(module)
-    inner_forward = module.forward
-
-    def forward(*args, **kwargs):
-        # a plain Tensor attribute, not a Parameter: the module's own forward reads self.weight as before
-        object.__setattr__(module, name, fn.compute_weight(module, module.training))
-        return inner_forward(*args, **kwargs)
-
-    object.__setattr__(module, "forward", forward)
-    object.__setattr__(module, "_spectral_norm_inner_forward", inner_forward)
+    # bound methods, not closures: copy.deepcopy (EMA copies of G) rebinds them to the copy
+    object.__setattr__(module, "_spectral_norm_inner_forward", module.forward)
+    object.__setattr__(module, "forward", types.MethodType(_spectral_norm_forward, module))
     object.__setattr__(module, name, fn.compute_weight(module, False))
     return module
+
+
+def _spectral_norm_forward(module, *args, **kwargs):
+    """Recompute ``module.weight`` (a plain Tensor attribute, not a Parameter), then run the module's own
+    forward, which reads ``self.weight`` as before."""
+    fn = module._spectral_norm
+    object.__setattr__(module, fn.name, fn.compute_weight(module, module.training))
+    return module._spectral_norm_inner_forward(*args, **kwargs)
 
 
 def spectral_sigma(module: Module) -> float:

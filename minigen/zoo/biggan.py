@@ -207,27 +207,6 @@ class ProjectionDiscriminator(Module):
 # Sampling helpers
 # ----------------------------------------------------------------------------------------------------
 
-def rebind_spectral_norm(root: Module) -> Module:
-    """Make every spectrally normalised layer of a deep copy run its own weights.
-
-    ``spectral_norm`` installs its forward as a closure over the module it wrapped; ``copy.deepcopy`` (as in
-    :class:`minigen.nn.EMA`) shares closures instead of copying them, so the copy's layers would compute
-    (and power-iterate) the *source's* weights.  This re-installs the same wrapper around each copied layer
-    (harmless where the wrapper already points at its own module)."""
-    for m in root.modules():
-        fn = m.__dict__.get("_spectral_norm")
-        if fn is None:
-            continue
-        inner = type(m).forward.__get__(m)
-
-        def forward(*args, _m=m, _fn=fn, _inner=inner, **kwargs):
-            object.__setattr__(_m, _fn.name, _fn.compute_weight(_m, _m.training))
-            return _inner(*args, **kwargs)
-        object.__setattr__(m, "forward", forward)
-        object.__setattr__(m, "_spectral_norm_inner_forward", inner)
-    return root
-
-
 def standing_stats(G: Module, latent_dim: int, n_batches: int = 10, batch: int = 100, generator=None) -> Module:
     """BigGAN's "standing statistics": reset every BatchNorm's running mean and variance, average the batch
     statistics of ``n_batches`` forward passes (untruncated z, uniform labels) exactly (momentum 1/(k+1)),
@@ -349,7 +328,6 @@ class BigGAN:
     def start_ema(self) -> None:
         """From now on keep theta_ema <- decay theta_ema + (1 - decay) theta after every G step."""
         self.ema = EMA(self.G, self.cfg["ema_decay"])
-        rebind_spectral_norm(self.ema.module)
 
     def sampler(self) -> Module:
         """The generator to sample from: the EMA copy (G itself before the EMA started) with standing
@@ -358,7 +336,7 @@ class BigGAN:
         if self.ema is not None:
             Gs = self.ema.module
         else:
-            Gs = rebind_spectral_norm(copy.deepcopy(self.G))
+            Gs = copy.deepcopy(self.G)
         return standing_stats(Gs, self.cfg["latent_dim"], self.cfg["standing_batches"])
 
 
