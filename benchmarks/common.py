@@ -1,12 +1,16 @@
-"""The workloads of issue 7, and the one place their initial weights and data come from.
+"""The workloads of issue 7 (W1-W3) and issue 9 (W4), and the one place their initial weights and data
+come from.
 
 Every implementation loads the arrays made here (NumPy, from the seed), so all of them start from the
-same weights and see the same batches.  Only the per-step noise (W1's epsilon, W2's latent z) is drawn
+same weights and see the same batches.  Only the per-step noise (W1's epsilon, W2's and W4's z) is drawn
 inside each implementation by its own RNG, as a real training loop would; tests pass ``noise=`` to
 make it identical too.
 
 Parameter layout is PyTorch's: a linear layer ``name`` has ``name.weight`` (out, in) and ``name.bias``
-(out,), initialised as ``torch.nn.Linear`` does: U(-1/sqrt(in), 1/sqrt(in)) for both.
+(out,), initialised as ``torch.nn.Linear`` does: U(-1/sqrt(in), 1/sqrt(in)) for both.  W4's parameters
+are named as in a ``torch.nn.Sequential`` (``G.3.weight``), with Conv2d weights (out, in, kh, kw),
+ConvTranspose2d weights (in, out, kh, kw) and BatchNorm's (weight, bias), initialised as the DCGAN
+paper does (see :func:`w4_params`).
 """
 
 from __future__ import annotations
@@ -21,8 +25,18 @@ LR = 1e-3
 BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 
-WORKLOADS = ("W1", "W2", "W3")
-NAMES = {"W1": "vae-mlp", "W2": "gan-2d", "W3": "mlp-big"}
+WORKLOADS = ("W1", "W2", "W3", "W4")
+NAMES = {"W1": "vae-mlp", "W2": "gan-2d", "W3": "mlp-big", "W4": "dcgan-28"}
+
+# W4 trains as the DCGAN paper (and minigen.zoo.dcgan) does: Adam(2e-4, betas (0.5, 0.999))
+ADAM = {"W4": {"lr": 2e-4, "betas": (0.5, 0.999), "eps": ADAM_EPS}}
+BN_EPS, BN_MOMENTUM = 1e-5, 0.1  # BatchNorm2d's defaults in minigen and PyTorch
+
+
+def adam_args(workload: str) -> dict:
+    """lr, betas, eps of the workload's Adam optimisers."""
+    return dict(ADAM.get(workload, {"lr": LR, "betas": BETAS, "eps": ADAM_EPS}))
+
 
 # full sizes (issue 7) and tiny ones for gradient checks / quick tests
 SIZES = {
@@ -32,9 +46,14 @@ SIZES = {
         "full": {"dims": (1024, 1024, 1024, 1024), "batch": 512},
         "tiny": {"dims": (4, 5, 6, 3), "batch": 3},
     },
+    # minigen.zoo.dcgan's architecture at its default width (ch) and latent size, on 28x28 images
+    "W4": {
+        "full": {"image": 28, "ch": 16, "latent": 32, "batch": 64},
+        "tiny": {"image": 8, "ch": 2, "latent": 3, "batch": 3},
+    },
 }
 
-N_BATCHES = {"W1": 8, "W2": 16, "W3": 2}  # a fixed pool of batches, cycled step after step
+N_BATCHES = {"W1": 8, "W2": 16, "W3": 2, "W4": 8}  # a fixed pool of batches, cycled step after step
 
 
 def sizes_of(workload: str, sizes=None) -> dict:
@@ -80,10 +99,52 @@ def layers(workload: str, sizes=None) -> list[Layer]:
     raise ValueError(f"unknown workload {workload!r}; choose from {WORKLOADS}")
 
 
+def w4_params(sizes=None) -> list[tuple]:
+    """W4's parameters as (name, shape, kind), G's then D's, in ``torch.nn.Sequential`` naming.
+
+    G: z -> ConvT(latent, 4c, s0) -> BN -> ReLU -> ConvT(4c, 2c, 4, 2, 1) -> BN -> ReLU
+         -> ConvT(2c, 1, 4, 2, 1) + bias -> tanh                    (s0 = image / 4: s0 -> 2 s0 -> 4 s0)
+    D: x -> Conv(1, c, 4, 2, 1) + bias -> LeakyReLU(0.2) -> Conv(c, 2c, 4, 2, 1) -> BN -> LeakyReLU(0.2)
+         -> Conv(2c, 1, s0) + bias                                  (one logit per image)
+
+    ``kind``: "conv" (weights ~ N(0, 0.02)), "gain" (BatchNorm weight ~ N(1, 0.02)) or "zero" (biases),
+    the DCGAN paper's initialisation.  The convolutions followed by BatchNorm have no bias.
+    """
+    s = sizes_of("W4", sizes)
+    c, lat, s0 = s["ch"], s["latent"], s["image"] // 4
+    if s["image"] % 4:
+        raise ValueError(f"W4: the image side must be a multiple of 4, got {s['image']}")
+    return [
+        ("G.0.weight", (lat, 4 * c, s0, s0), "conv"),
+        ("G.1.weight", (4 * c,), "gain"),
+        ("G.1.bias", (4 * c,), "zero"),
+        ("G.3.weight", (4 * c, 2 * c, 4, 4), "conv"),
+        ("G.4.weight", (2 * c,), "gain"),
+        ("G.4.bias", (2 * c,), "zero"),
+        ("G.6.weight", (2 * c, 1, 4, 4), "conv"),
+        ("G.6.bias", (1,), "zero"),
+        ("D.0.weight", (c, 1, 4, 4), "conv"),
+        ("D.0.bias", (c,), "zero"),
+        ("D.2.weight", (2 * c, c, 4, 4), "conv"),
+        ("D.3.weight", (2 * c,), "gain"),
+        ("D.3.bias", (2 * c,), "zero"),
+        ("D.5.weight", (1, 2 * c, s0, s0), "conv"),
+        ("D.5.bias", (1,), "zero"),
+    ]
+
+
 def init_params(workload: str, seed: int = 0, sizes=None, dtype=np.float32) -> dict:
-    """name -> array, PyTorch's nn.Linear init, drawn in a fixed order from ``seed``."""
+    """name -> array, drawn in a fixed order from ``seed``: PyTorch's nn.Linear init for W1-W3, the
+    DCGAN paper's for W4 (:func:`w4_params`)."""
     g = np.random.default_rng([seed, 1])
     out = {}
+    if workload == "W4":
+        for name, shape, kind in w4_params(sizes):
+            if kind == "zero":
+                out[name] = np.zeros(shape, dtype)
+            else:
+                out[name] = g.normal(1.0 if kind == "gain" else 0.0, 0.02, shape).astype(dtype)
+        return out
     for L in layers(workload, sizes):
         bound = 1.0 / math.sqrt(L.fan_in)
         out[f"{L.name}.weight"] = g.uniform(-bound, bound, (L.fan_out, L.fan_in)).astype(dtype)
@@ -101,12 +162,23 @@ def ring_of_gaussians(
     return centres + std * g.standard_normal((n, 2))
 
 
+def blob_images(g: np.random.Generator, n: int, side: int, blobs: int = 3) -> np.ndarray:
+    """n images (n, 1, side, side) in [-1, 1]: -1 background with ``blobs`` smooth round spots each
+    (random centres and widths), a stand-in for digits that needs no download."""
+    t = np.arange(side) + 0.5
+    cy, cx = g.uniform(0.2, 0.8, (2, n, blobs, 1, 1)) * side
+    sig = g.uniform(0.06, 0.15, (n, blobs, 1, 1)) * side
+    d2 = (t[None, None, :, None] - cy) ** 2 + (t[None, None, None, :] - cx) ** 2
+    v = np.exp(-d2 / (2 * sig * sig)).sum(1)
+    return (2.0 * np.clip(v, 0.0, 1.0) - 1.0)[:, None]
+
+
 def make_data(workload: str, seed: int = 0, sizes=None, dtype=np.float32) -> list:
     """The pool of batches, cycled by every implementation: step k uses ``batches[k % len(batches)]``.
 
     W1: binary 'images' (x,), pixels on with a per-pixel probability (a fixed smooth pattern), so the
         VAE has something to model;  W2: (real points,) from the 8-mode ring;
-    W3: (inputs, targets), standard normal.
+    W3: (inputs, targets), standard normal;  W4: (images,), (batch, 1, side, side) blobs in [-1, 1].
     """
     s = sizes_of(workload, sizes)
     g = np.random.default_rng([seed, 2])
@@ -125,16 +197,21 @@ def make_data(workload: str, seed: int = 0, sizes=None, dtype=np.float32) -> lis
             )
             for _ in range(nb)
         ]
+    if workload == "W4":
+        return [(blob_images(g, s["batch"], s["image"]).astype(dtype),) for _ in range(nb)]
     raise ValueError(f"unknown workload {workload!r}")
 
 
 def noise_shape(workload: str, sizes=None):
-    """Shape of the noise drawn per step (W1: epsilon, W2: the generator's z), or None."""
+    """Shape of the noise drawn per step (W1: epsilon, W2 and W4: the generator's z), or None.
+    W4's z is standard normal (as W2's), not the DCGAN paper's U(-1, 1): the cost is the same."""
     s = sizes_of(workload, sizes)
     if workload == "W1":
         return (s["batch"], s["z"])
     if workload == "W2":
         return (s["batch"], s["noise"])
+    if workload == "W4":
+        return (s["batch"], s["latent"])
     return None
 
 

@@ -1,6 +1,7 @@
 """Where a minigen training step spends its time.
 
     python -m benchmarks.profile --workload W1 [--steps 30] [--warmup 5] [--cprofile 15]
+    python -m benchmarks.profile --workload W4        # the DCGAN: im2col / col2im vs GEMM vs the rest
 
 Three measurements in one process (threads limited as in the harness):
 
@@ -11,6 +12,10 @@ Three measurements in one process (threads limited as in the harness):
    remainder that is the engine's Python overhead;
 3. optionally cProfile's top functions (self time and cumulative time).
 
+On the NumPy backend the convolution ops (``minigen/ops/conv.py``) are split further
+(:func:`install_conv_split`): im2col / col2im (the gather and the scatter-add of the kernel taps, padding
+included), the matrix products inside the ops, and the ops' remaining glue.
+
 Nothing in ``minigen`` is edited: the timers are installed on the classes at run time.
 """
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import types
 from collections import defaultdict
 
 from benchmarks.worker import limit_threads, set_priority
@@ -117,7 +123,81 @@ def install(timers: Timers):
     timers.wrap(engine, "run_backward", lambda a: "engine: run_backward (grad accumulation)")
 
 
+CONV_OPS = ("Conv2d", "Conv2dInputGrad", "Conv2dWeightGrad")
+
+
+def install_conv_split(timers: Timers) -> bool:
+    """Time im2col, col2im and the matrix products inside the conv ops, each tagged with the op that
+    called it (the op's own exclusive time is then its glue: reshapes, the weight gradient's sum over
+    the batch).  Python's ``@`` cannot be wrapped, so the ops are handed one operand of each product as a
+    view of a NumPy subclass whose ``@`` runs a timed ``matmul``: im2col's columns (Conv2d,
+    Conv2dWeightGrad) and ``xp.swapaxes`` results (Conv2dInputGrad, Conv2dWeightGrad), through a stand-in
+    for conv.py's ``xp``.  NumPy backend only (returns False elsewhere)."""
+    import numpy as np  # here, not at the top: NumPy starts its BLAS threads after limit_threads
+
+    from minigen import backend
+    from minigen.ops import conv
+
+    if backend.get_backend() != "numpy":
+        return False
+    gemm = types.SimpleNamespace(matmul=np.matmul)
+
+    class ConvOperand(np.ndarray):
+        def __matmul__(self, other):
+            return gemm.matmul(self.view(np.ndarray), np.asarray(other))
+
+        def __rmatmul__(self, other):  # ndarray @ ConvOperand: Python tries the subclass's reflected op first
+            return gemm.matmul(np.asarray(other), self.view(np.ndarray))
+
+    class XP:
+        """conv.py's ``xp`` with ``swapaxes`` returning a ConvOperand view; the rest passes through."""
+
+        def __init__(self, xp):
+            self._xp = xp
+
+        def __getattr__(self, name):
+            return getattr(self._xp, name)
+
+        def swapaxes(self, a, *args):
+            return self._xp.swapaxes(a, *args).view(ConvOperand)
+
+    ops = []  # the conv op being run (innermost last), to tag what it calls
+
+    def op_tag():
+        return f" [{ops[-1]}]" if ops else ""
+
+    for name in CONV_OPS:
+        cls = getattr(conv, name)
+        inner = cls.__dict__["forward"]
+
+        def forward(self, *args, _inner=inner, _name=name, **kwargs):
+            ops.append(_name + (" (in backward)" if timers.in_backward else ""))
+            try:
+                return _inner(self, *args, **kwargs)
+            finally:
+                ops.pop()
+
+        cls.forward = forward
+        timers.patched.append((cls, "forward", inner))
+
+    orig_im2col = conv.__dict__["_im2col"]
+    conv._im2col = lambda *a, **k: orig_im2col(*a, **k).view(ConvOperand)
+    timers.patched.append((conv, "_im2col", orig_im2col))
+    timers.wrap(conv, "_im2col", lambda a: "conv: im2col (gather, padding included)" + op_tag())
+    timers.wrap(conv, "_col2im", lambda a: "conv: col2im (scatter-add, unpadding included)" + op_tag())
+    timers.patched.append((conv, "xp", conv.__dict__["xp"]))
+    conv.xp = XP(conv.__dict__["xp"])
+    timers.wrap(gemm, "matmul", lambda a: "conv: GEMM (matmul)" + op_tag())
+    return True
+
+
 def category(label: str) -> str:
+    if label.startswith(("conv: im2col", "conv: col2im")):
+        return "conv im2col / col2im (the gather / scatter-add of the kernel taps)"
+    if label.startswith("conv: GEMM"):
+        return "conv GEMM (the matrix products inside the conv ops)"
+    if label.startswith(tuple(f"op {n}." for n in CONV_OPS)):
+        return "conv glue (the conv ops' reshapes, weight gradient's sum over the batch, bookkeeping)"
     if label.startswith(("op Linear", "op MatMul")):
         return "GEMM ops (Linear / MatMul: the products, plus the bias add)"
     if label.startswith("op "):
@@ -148,6 +228,7 @@ def profile(workload: str, steps: int, warmup: int, seed: int, cprofile: int, ba
     for i in range(steps + 2):
         plain.append(one())
         install(timers)
+        install_conv_split(timers)
         try:
             timers.reset()
             inst.append(one())

@@ -33,8 +33,8 @@ from benchmarks.worker import MARK
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_IMPLS = ["numpy", "minigen", "torch", "jax", "minigen-cupy", "torch-cuda"]
-DEFAULT_STEPS = {"W1": 50, "W2": 200, "W3": 30}
-DEFAULT_WARMUP = {"W1": 5, "W2": 20, "W3": 3}
+DEFAULT_STEPS = {"W1": 50, "W2": 200, "W3": 30, "W4": 30}
+DEFAULT_WARMUP = {"W1": 5, "W2": 20, "W3": 3, "W4": 3}
 
 
 def per_workload(spec: str | None, default: dict) -> dict:

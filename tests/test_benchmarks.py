@@ -1,6 +1,6 @@
-"""The benchmark harness (issue 7): the hand-written NumPy reference is gradient-checked in float64,
-every implementation computes the same losses from the same init / data / noise, and the harness runs
-end to end.  PyTorch and JAX are optional: their tests are skipped when they are not installed.
+"""The benchmark harness (issues 7 and 9): the hand-written NumPy reference is gradient-checked in
+float64, every implementation computes the same losses from the same init / data / noise, and the harness
+runs end to end.  PyTorch and JAX are optional: their tests are skipped when they are not installed.
 """
 
 import json
@@ -85,6 +85,68 @@ def test_gradcheck_w3_mlp():
     _fd_check(lambda: N.mlp_loss_grad(p, x, y, need_grad=False)[0], p, g, list(p))
 
 
+def _w4_tiny(seed=0):
+    """W4 at tiny sizes in float64: params, BatchNorm buffers, a real batch (channel-major) and z."""
+    p, data, noise = _tiny("W4", seed)
+    return p, N.dcgan_buffers(p), data[0][0].transpose(1, 0, 2, 3), noise(0)
+
+
+def _fd_check_sampled(loss_of, params, grads, names, per_tensor=12, seed=0):
+    """_fd_check on at most ``per_tensor`` random entries of each tensor (W4's tensors are bigger)."""
+    g = np.random.default_rng(seed)
+    for name in names:
+        p, gr = params[name], grads[name]
+        assert gr.shape == p.shape and gr.dtype == np.float64, name
+        idx = g.choice(p.size, min(per_tensor, p.size), replace=False)
+        num = []
+        for i in idx:
+            old = p.flat[i]
+            p.flat[i] = old + 1e-6
+            up = loss_of()
+            p.flat[i] = old - 1e-6
+            down = loss_of()
+            p.flat[i] = old
+            num.append((up - down) / 2e-6)
+        np.testing.assert_allclose(gr.flat[idx], num, rtol=1e-5, atol=1e-9, err_msg=name)
+
+
+def test_gradcheck_w4_discriminator():
+    p, bufs, real, z = _w4_tiny()
+    fake, _ = N.dcgan_g_forward(p, bufs, z)
+    _, g = N.dcgan_d_loss_grad(p, bufs, real, fake)
+    names = [k for k in p if k.startswith("D")]
+    assert set(g) == set(names)
+    _fd_check_sampled(lambda: N.dcgan_d_loss_grad(p, bufs, real, fake)[0], p, g, names)
+
+
+def test_gradcheck_w4_generator():
+    p, bufs, _real, z = _w4_tiny()
+
+    def loss_of():
+        fake, cache = N.dcgan_g_forward(p, bufs, z)
+        return N.dcgan_g_loss_grad(p, bufs, fake, cache)[0]
+
+    fake, cache = N.dcgan_g_forward(p, bufs, z)
+    _, g = N.dcgan_g_loss_grad(p, bufs, fake, cache)
+    names = [k for k in p if k.startswith("G")]
+    assert set(g) == set(names)
+    _fd_check_sampled(loss_of, p, g, names)
+
+
+def test_w4_conv_helpers_are_adjoint():
+    """<conv(x), y> = <x, col2im(w^T y)> and conv_t is conv's input adjoint, for the strides W4 uses."""
+    g = np.random.default_rng(0)
+    for C, O, H, k, s, pad in [(2, 3, 8, 4, 2, 1), (3, 2, 4, 4, 1, 0), (4, 1, 5, 5, 1, 0)]:
+        x = g.standard_normal((C, 2, H, H))
+        w = g.standard_normal((O, C, k, k))
+        y, cols = N.conv(x, w, s, pad)
+        gy = g.standard_normal(y.shape)
+        dx, _ = N.conv_grads(gy, cols, w, x.shape, s, pad)
+        assert np.vdot(y, gy) == pytest.approx(np.vdot(x, dx), rel=1e-12)
+        t = N.conv_t(gy, w, s, pad)  # w (O, C, k, k) read as conv_t's (in, out, k, k)
+        assert t.shape == x.shape and np.allclose(t, dx, rtol=1e-12, atol=1e-12)
+
+
 def test_numpy_adam_matches_the_formula():
     g = np.random.default_rng(0)
     p0 = g.standard_normal(5)
@@ -115,9 +177,9 @@ def test_reference_keeps_float32():
 # ----------------------------------------------------------------------------------------------------
 
 
-def _losses(mod, workload, steps=3, sizes=None):
-    noise = common.fixed_noise(workload) if workload != "W3" else None
-    step = mod.make(workload, seed=0, noise=noise, sizes=sizes)
+def _losses(mod, workload, steps=3, sizes=None, dtype=np.float32):
+    noise = common.fixed_noise(workload, 0, sizes, dtype) if common.noise_shape(workload) else None
+    step = mod.make(workload, seed=0, noise=noise, sizes=sizes, dtype=dtype)
     out = []
     for _ in range(steps):
         v = step()
@@ -169,6 +231,60 @@ def test_jax_matches_reference(workload, reference_losses):
     from benchmarks.impls import jax_impl as J
 
     _compare(_losses(J, workload)[0], reference_losses[workload])
+
+
+# W4 at tiny sizes in float64: the losses of 4 steps and the trained weights agree to rounding, which
+# checks every gradient (Adam's update of a parameter depends on its gradient's sign and size history).
+# JAX runs in float32 only (x64 is a process-wide switch): the full-size float32 comparison above covers it.
+
+
+def _named_weights(step, to_host=None) -> dict:
+    """name -> host array of the trained parameters, in the common naming ("G.3.weight");
+    ``to_host(parameter)`` for a framework's modules (``step.modules`` = [G, D])."""
+    if hasattr(step, "params"):
+        return dict(step.params)
+    return {
+        prefix + n: to_host(prm)
+        for prefix, module in zip(("G.", "D."), step.modules)
+        for n, prm in module.named_parameters()
+    }
+
+
+@pytest.fixture(scope="module")
+def w4_tiny_reference():
+    losses, step = _losses(N, "W4", steps=4, sizes="tiny", dtype=np.float64)
+    return losses, _named_weights(step)
+
+
+def _compare_w4_tiny(mod, ref, to_host):
+    losses, step = _losses(mod, "W4", steps=4, sizes="tiny", dtype=np.float64)
+    np.testing.assert_allclose(losses, ref[0], rtol=1e-10)
+    got, want = _named_weights(step, to_host), ref[1]
+    assert set(got) == set(want)
+    init = common.init_params("W4", 0, "tiny", np.float64)
+    for k in want:
+        assert got[k].dtype == np.float64, k
+        assert not np.array_equal(want[k], init[k]), k  # every parameter trained
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-9, atol=1e-12, err_msg=k)
+
+
+def test_w4_tiny_minigen_matches_reference(w4_tiny_reference):
+    import minigen as mg
+    from benchmarks.impls import minigen_impl as M
+
+    backend = mg.get_backend()
+    try:
+        _compare_w4_tiny(M, w4_tiny_reference, lambda prm: mg.to_host(prm.data))
+        assert mg.get_backend() == backend
+    finally:
+        mg.set_backend(backend)
+
+
+def test_w4_tiny_torch_matches_reference(w4_tiny_reference):
+    pytest.importorskip("torch")
+    from benchmarks.impls import torch_impl as T
+
+    _compare_w4_tiny(T, w4_tiny_reference, lambda prm: prm.detach().cpu().numpy())
 
 
 def test_same_init_and_data_every_time():
@@ -223,7 +339,7 @@ def test_harness_smoke(tmp_path):
         ]
     )
     saved = json.loads(out.read_text())
-    assert saved["workloads"].keys() == {"W1", "W2", "W3"}
+    assert saved["workloads"].keys() == {"W1", "W2", "W3", "W4"}
     for w, e in saved["workloads"].items():
         assert set(e["impls"]) == {"numpy", "minigen"}, w
         for impl, st in e["impls"].items():
@@ -245,6 +361,30 @@ def test_harness_smoke(tmp_path):
     # the README is regenerated from the JSON alone
     report.main(["--json", str(out), "--readme", str(readme)])
     assert readme.read_text() == text
+
+
+def test_profile_splits_the_conv_ops_and_restores_them():
+    import minigen as mg
+    from benchmarks import profile
+    from minigen.ops import conv
+
+    def patched():
+        return (conv._im2col, conv._col2im, conv.xp, conv.Conv2d.forward, conv.Conv2dWeightGrad.forward)
+
+    backend = mg.get_backend()
+    originals = patched()
+    try:
+        out = profile.profile("W4", steps=1, warmup=0, seed=0, cprofile=0, backend=backend)
+    finally:
+        mg.set_backend(backend)
+    assert patched() == originals
+    if backend == "numpy":  # the split needs NumPy arrays
+        cats = out["categories"]
+        for key in ("conv im2col", "conv GEMM", "conv glue"):
+            assert sum(v for k, v in cats.items() if k.startswith(key)) > 0, (key, cats)
+        labels = out["labels"]
+        for op in ("Conv2d", "Conv2dInputGrad", "Conv2dWeightGrad (in backward)"):
+            assert labels.get(f"conv: GEMM (matmul) [{op}]", 0) > 0, (op, sorted(labels))
 
 
 def test_unknown_names_are_refused():

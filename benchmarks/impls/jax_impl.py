@@ -1,6 +1,8 @@
 """JAX: each training step (forward, ``jax.grad``, Adam, and the noise draw) is one ``jax.jit`` function,
-with the parameters and optimiser state donated so XLA may update them in place.  Optional: the harness
-skips it when jax is not installed.  CPU only (``option`` "cpu").
+with the parameters and optimiser state donated so XLA may update them in place.  W4's convolutions are
+``lax.conv_general_dilated`` (a transposed convolution: the stride-dilated input with the flipped
+kernel); its BatchNorm running statistics are carried as state and updated as PyTorch's.  Optional: the
+harness skips it when jax is not installed.  CPU only (``option`` "cpu").
 """
 
 from __future__ import annotations
@@ -63,6 +65,72 @@ def g_loss(pg, pd, z):
     return bce_with_logits(mlp3(pd, "D", mlp3(pg, "G", z)), 1.0).mean()
 
 
+# --- W4: the DCGAN (NCHW, PyTorch's weight layouts) ---
+
+_DN = ("NCHW", "OIHW", "NCHW")
+
+
+def conv(x, w, s, p):
+    """conv2d with w (O, C, k, k)."""
+    return jax.lax.conv_general_dilated(x, w, (s, s), [(p, p), (p, p)], dimension_numbers=_DN)
+
+
+def conv_t(x, w, s, p):
+    """PyTorch's conv_transpose2d with w (Cin, Cout, k, k): a unit-stride convolution of the input dilated
+    by s, padded by k - 1 - p, with the spatially flipped kernel as (Cout, Cin, k, k)."""
+    k = w.shape[2]
+    wt = jnp.flip(w, (2, 3)).transpose(1, 0, 2, 3)
+    q = k - 1 - p
+    return jax.lax.conv_general_dilated(
+        x, wt, (1, 1), [(q, q), (q, q)], lhs_dilation=(s, s), dimension_numbers=_DN
+    )
+
+
+def batch_norm(x, gamma, beta):
+    """Training-mode BatchNorm over (N, H, W); returns y and the batch (mean, biased var, count)."""
+    mean = x.mean((0, 2, 3))
+    var = x.var((0, 2, 3))
+    inv = jax.lax.rsqrt(var + common.BN_EPS) * gamma
+    y = (x - mean[None, :, None, None]) * inv[None, :, None, None] + beta[None, :, None, None]
+    return y, (mean, var, x.size // x.shape[1])
+
+
+def running_update(bufs, stats):
+    """PyTorch's running-statistics update (unbiased variance) for each BatchNorm in ``stats``."""
+    m = common.BN_MOMENTUM
+    out = dict(bufs)
+    for name, (mean, var, n) in stats.items():
+        rm, rv = bufs[name]
+        out[name] = ((1 - m) * rm + m * mean, (1 - m) * rv + m * var * (n / (n - 1)))
+    return out
+
+
+def dcgan_g(p, z):
+    h, st1 = batch_norm(conv_t(z[:, :, None, None], p["G.0.weight"], 1, 0), p["G.1.weight"], p["G.1.bias"])
+    h, st2 = batch_norm(conv_t(jax.nn.relu(h), p["G.3.weight"], 2, 1), p["G.4.weight"], p["G.4.bias"])
+    out = jnp.tanh(conv_t(jax.nn.relu(h), p["G.6.weight"], 2, 1) + p["G.6.bias"][None, :, None, None])
+    return out, {"G.1": st1, "G.4": st2}
+
+
+def dcgan_d(p, x):
+    h = jax.nn.leaky_relu(conv(x, p["D.0.weight"], 2, 1) + p["D.0.bias"][None, :, None, None], 0.2)
+    h, st = batch_norm(conv(h, p["D.2.weight"], 2, 1), p["D.3.weight"], p["D.3.bias"])
+    logits = conv(jax.nn.leaky_relu(h, 0.2), p["D.5.weight"], 1, 0).reshape(-1) + p["D.5.bias"]
+    return logits, st
+
+
+def dcgan_d_loss(pd, real, fake):
+    lr, st_r = dcgan_d(pd, real)
+    lf, st_f = dcgan_d(pd, fake)
+    return bce_with_logits(lr, 1.0).mean() + bce_with_logits(lf, 0.0).mean(), (st_r, st_f)
+
+
+def dcgan_g_loss(pg, pd, z):
+    fake, st_g = dcgan_g(pg, z)
+    logits, st_d = dcgan_d(pd, fake)
+    return bce_with_logits(logits, 1.0).mean(), (st_g, st_d)
+
+
 # --- Adam, as in PyTorch ---
 
 
@@ -74,14 +142,14 @@ def adam_init(p):
     }
 
 
-def adam_update(p, g, st):
-    b1, b2 = common.BETAS
+def adam_update(p, g, st, lr=common.LR, betas=common.BETAS, eps=common.ADAM_EPS):
+    b1, b2 = betas
     t = st["t"] + 1
     tf = t.astype(jnp.float32)
     bc1, bc2 = 1.0 - b1**tf, jnp.sqrt(1.0 - b2**tf)
     m = {k: b1 * st["m"][k] + (1.0 - b1) * g[k] for k in p}
     v = {k: b2 * st["v"][k] + (1.0 - b2) * g[k] * g[k] for k in p}
-    new = {k: p[k] - (common.LR / bc1) * m[k] / (jnp.sqrt(v[k]) / bc2 + common.ADAM_EPS) for k in p}
+    new = {k: p[k] - (lr / bc1) * m[k] / (jnp.sqrt(v[k]) / bc2 + eps) for k in p}
     return new, {"t": t, "m": m, "v": v}
 
 
@@ -107,6 +175,22 @@ def _gan_step(pg, pd, sg, sd, real, z):
     lg, gg = jax.value_and_grad(g_loss)(pg, pd, z)
     pg, sg = adam_update(pg, gg, sg)
     return pg, pd, sg, sd, ld, lg
+
+
+def _dcgan_step(pg, pd, sg, sd, bufs, real, z):
+    """One D step then one G step; G's BatchNorm statistics counted once (its forward in the G step
+    recomputes the same batch), D's for each of its three forwards, as in the eager implementations."""
+    hp = common.adam_args("W4")
+    fake, st_g = dcgan_g(pg, z)
+    fake = jax.lax.stop_gradient(fake)
+    (ld, (st_r, st_f)), gd = jax.value_and_grad(dcgan_d_loss, has_aux=True)(pd, real, fake)
+    pd, sd = adam_update(pd, gd, sd, **hp)
+    (lg, (_, st_d)), gg = jax.value_and_grad(dcgan_g_loss, has_aux=True)(pg, pd, z)
+    pg, sg = adam_update(pg, gg, sg, **hp)
+    bufs = running_update(bufs, st_g)
+    for st in (st_r, st_f, st_d):
+        bufs = running_update(bufs, {"D.3": st})
+    return pg, pd, sg, sd, bufs, ld, lg
 
 
 def _with_key(fn, noise_pos, shape):
@@ -166,6 +250,32 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
                 out = fn(*st, real, put(noise(state["k"])))
             st[:] = out[:4]
             ld, lg = out[4], out[5]
+            state["k"] += 1
+            _last[0] = lg
+            return ld, lg
+    elif workload == "W4":
+        pg = {k: v for k, v in init.items() if k.startswith("G")}
+        pd = {k: v for k, v in init.items() if k.startswith("D")}
+        bufs = {
+            k[: -len(".weight")]: (jnp.zeros_like(v), jnp.ones_like(v))
+            for k, v in init.items()
+            if k.endswith(".weight") and v.ndim == 1
+        }
+        st = [pg, pd, adam_init(pg), adam_init(pd), bufs]
+        if noise is None:
+            fn = jax.jit(_with_key(_dcgan_step, 6, shape), donate_argnums=(0, 1, 2, 3, 4))
+        else:
+            fn = jax.jit(_dcgan_step, donate_argnums=(0, 1, 2, 3, 4))
+
+        def step():
+            (real,) = batches[state["k"] % len(batches)]
+            if noise is None:
+                out = fn(*st, real, state["key"])
+                state["key"] = out[-1]
+            else:
+                out = fn(*st, real, put(noise(state["k"])))
+            st[:] = out[:5]
+            ld, lg = out[5], out[6]
             state["k"] += 1
             _last[0] = lg
             return ld, lg

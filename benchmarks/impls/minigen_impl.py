@@ -1,5 +1,6 @@
-"""The workloads written as a minigen user would write them: nn.Linear / nn.MLP modules, functional
-losses, ``loss.backward()`` and ``optim.Adam``.
+"""The workloads written as a minigen user would write them: nn.Linear / nn.MLP modules (W4: nn.Conv2d,
+nn.ConvTranspose2d, nn.BatchNorm2d in nn.Sequential), functional losses, ``loss.backward()`` and
+``optim.Adam``.
 
 ``option`` (the harness's backend choice) is "numpy" (default) or "cupy"; under ``MINIGEN_BACKEND=strict``
 the same code runs on the strict device stand-in, since every host array goes through ``mg.to_device``.
@@ -29,6 +30,38 @@ def _load(module: nn.Module, arrays: dict, names: list[str]):
     for lin, name in zip(lins, names):
         lin.weight.data = mg.to_device(arrays[f"{name}.weight"])
         lin.bias.data = mg.to_device(arrays[f"{name}.bias"])
+
+
+def _load_named(module: nn.Module, arrays: dict, prefix: str):
+    """Copy the shared initial weights into the module's parameters by name (``prefix`` + its own name)."""
+    named = dict(module.named_parameters())
+    assert {prefix + n for n in named} == {n for n in arrays if n.startswith(prefix)}, sorted(named)
+    for n, prm in named.items():
+        prm.data = mg.to_device(arrays[prefix + n])
+
+
+def dcgan(s: dict, dtype) -> tuple:
+    """W4's G and D (``common.w4_params``): minigen.zoo.dcgan's architecture as plain Sequentials."""
+    c, s0 = s["ch"], s["image"] // 4
+    G = nn.Sequential(
+        nn.ConvTranspose2d(s["latent"], 4 * c, s0, 1, 0, bias=False, dtype=dtype),
+        nn.BatchNorm2d(4 * c, dtype=dtype),
+        nn.ReLU(),
+        nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1, bias=False, dtype=dtype),
+        nn.BatchNorm2d(2 * c, dtype=dtype),
+        nn.ReLU(),
+        nn.ConvTranspose2d(2 * c, 1, 4, 2, 1, dtype=dtype),
+        nn.Tanh(),
+    )
+    D = nn.Sequential(
+        nn.Conv2d(1, c, 4, 2, 1, dtype=dtype),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(c, 2 * c, 4, 2, 1, bias=False, dtype=dtype),
+        nn.BatchNorm2d(2 * c, dtype=dtype),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(2 * c, 1, s0, dtype=dtype),
+    )
+    return G, D
 
 
 class VAE(nn.Module):
@@ -125,6 +158,36 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
             return loss
 
         step.modules = [model]
+    elif workload == "W4":
+        G, D = dcgan(s, dtype)
+        _load_named(G, init, "G.")
+        _load_named(D, init, "D.")
+        hp = common.adam_args(workload)
+        opt_g = mg.optim.Adam(G.parameters(), **hp)
+        opt_d = mg.optim.Adam(D.parameters(), **hp)
+        B, latent = s["batch"], s["latent"]
+        ones = mg.to_device(np.ones((B, 1), dtype))
+        zeros = mg.to_device(np.zeros((B, 1), dtype))
+        bce = F.binary_cross_entropy_with_logits
+
+        def disc(x):
+            return F.reshape(D(x), (B, 1))
+
+        def step():
+            (real,) = batches[k[0] % len(batches)]
+            fake = G(F.reshape(draw(), (B, latent, 1, 1)))
+            opt_d.zero_grad()
+            loss_d = bce(disc(real), ones) + bce(disc(fake.detach()), zeros)
+            loss_d.backward()
+            opt_d.step()
+            opt_g.zero_grad()
+            loss_g = bce(disc(fake), ones)  # non-saturating
+            loss_g.backward()
+            opt_g.step()
+            k[0] += 1
+            return loss_d, loss_g
+
+        step.modules = [G, D]
     else:
         raise ValueError(f"unknown workload {workload!r}")
     return step

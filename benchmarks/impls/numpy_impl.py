@@ -8,6 +8,11 @@ Linear layers use PyTorch's layout, y = x W^T + b with W (out, in):
 
 Only the gradients a step needs are computed (no input gradient for the data, no discriminator weight
 gradients in the generator step): that is what writing it by hand buys.
+
+W4 (the DCGAN) keeps its activations channel-major, (C, N, H, W), so that a convolution is one GEMM of
+the weight (O, C k k) with im2col's columns (C k k, N Ho Wo) and its result is already the next layer's
+(O, N, Ho, Wo), and BatchNorm reduces over contiguous rows.  im2col copies each of the k*k kernel taps
+as one strided slice, col2im adds them back (a loop over the kernel, never over pixels).
 """
 
 from __future__ import annotations
@@ -207,6 +212,218 @@ def mlp_loss_grad(p: dict, x, y, need_grad: bool = True):
 
 
 # ----------------------------------------------------------------------------------------------------
+# W4: the DCGAN, on channel-major (C, N, H, W) arrays
+# ----------------------------------------------------------------------------------------------------
+
+
+def _taps(k, s, Ho, Wo):
+    """The (row, column) slices that pick kernel tap (i, j) for every output pixel, for all taps."""
+    return [
+        (i, j, slice(i, i + s * (Ho - 1) + 1, s), slice(j, j + s * (Wo - 1) + 1, s))
+        for i in range(k)
+        for j in range(k)
+    ]
+
+
+def im2col(x, k, s, p):
+    """(C, N, H, W) -> columns (C k k, N Ho Wo) of a k x k convolution with stride s, padding p."""
+    if p:
+        x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    C, N, H, W = x.shape
+    Ho, Wo = (H - k) // s + 1, (W - k) // s + 1
+    cols = np.empty((C, k, k, N, Ho, Wo), x.dtype)
+    for i, j, rows, columns in _taps(k, s, Ho, Wo):
+        cols[:, i, j] = x[:, :, rows, columns]
+    return cols.reshape(C * k * k, N * Ho * Wo)
+
+
+def col2im(cols, shape, k, s, p):
+    """The adjoint of im2col: columns (C k k, N Ho Wo) summed back into an image of ``shape`` (C, N, H, W)."""
+    C, N, H, W = shape
+    Ho, Wo = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
+    cols = cols.reshape(C, k, k, N, Ho, Wo)
+    x = np.zeros((C, N, H + 2 * p, W + 2 * p), cols.dtype)
+    for i, j, rows, columns in _taps(k, s, Ho, Wo):
+        x[:, :, rows, columns] += cols[:, i, j]
+    return x[:, :, p : p + H, p : p + W] if p else x
+
+
+def conv(x, w, s, p):
+    """conv2d of x (C, N, H, W) with w (O, C, k, k): y (O, N, Ho, Wo), and the columns for backward."""
+    O, _, k, _ = w.shape
+    _, N, H, W = x.shape
+    cols = im2col(x, k, s, p)
+    y = w.reshape(O, -1) @ cols
+    return y.reshape(O, N, (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1), cols
+
+
+def conv_grads(gy, cols, w, x_shape, s, p, need_dx=True, need_dw=True):
+    """(dx, dw) of y = conv(x, w), from the forward's columns."""
+    O, _, k, _ = w.shape
+    g2 = gy.reshape(O, -1)
+    dw = (g2 @ cols.T).reshape(w.shape) if need_dw else None
+    dx = col2im(w.reshape(O, -1).T @ g2, x_shape, k, s, p) if need_dx else None
+    return dx, dw
+
+
+def conv_t(x, w, s, p):
+    """PyTorch's conv_transpose2d of x (Cin, N, H, W) with w (Cin, Cout, k, k): the adjoint of conv in its
+    input, so col2im of w^T x; y (Cout, N, (H - 1) s - 2 p + k, ...)."""
+    Cin, Cout, k, _ = w.shape
+    _, N, H, W = x.shape
+    shape = (Cout, N, (H - 1) * s - 2 * p + k, (W - 1) * s - 2 * p + k)
+    return col2im(w.reshape(Cin, -1).T @ x.reshape(Cin, -1), shape, k, s, p)
+
+
+def conv_t_grads(gy, x, w, s, p, need_dx=True, need_dw=True):
+    """(dx, dw) of y = conv_t(x, w): dx = conv(gy, w), dw = x im2col(gy)^T (one im2col for both)."""
+    Cin, _, k, _ = w.shape
+    cols = im2col(gy, k, s, p)
+    dw = (x.reshape(Cin, -1) @ cols.T).reshape(w.shape) if need_dw else None
+    dx = (w.reshape(Cin, -1) @ cols).reshape(x.shape) if need_dx else None
+    return dx, dw
+
+
+def batch_norm(x, gamma, beta, running):
+    """Training-mode BatchNorm over (N, H, W) of x (C, N, H, W); updates ``running`` (mean, var) in place
+    as PyTorch does (the unbiased variance).  Returns y and what backward needs."""
+    C = x.shape[0]
+    x2 = x.reshape(C, -1)
+    M = x2.shape[1]
+    mean = x2.mean(1, keepdims=True)
+    xhat = x2 - mean
+    var = np.einsum("ij,ij->i", xhat, xhat)[:, None] / x.dtype.type(M)
+    inv = 1.0 / np.sqrt(var + x.dtype.type(common.BN_EPS))
+    xhat *= inv
+    y = xhat * gamma[:, None]
+    y += beta[:, None]
+    m = common.BN_MOMENTUM
+    rm, rv = running
+    rm *= 1 - m
+    rm += m * mean[:, 0]
+    rv *= 1 - m
+    rv += (m * M / (M - 1)) * var[:, 0]
+    return y.reshape(x.shape), (xhat, inv, gamma)
+
+
+def batch_norm_grads(gy, cache):
+    """(dx, dgamma, dbeta) of batch_norm: dx = gamma inv (gy - mean(gy) - xhat mean(gy xhat))."""
+    xhat, inv, gamma = cache
+    g2 = gy.reshape(xhat.shape)
+    M = xhat.dtype.type(xhat.shape[1])
+    dbeta = g2.sum(1)
+    dgamma = np.einsum("ij,ij->i", g2, xhat)
+    dx = xhat * (dgamma / M)[:, None]
+    np.subtract(g2, dx, out=dx)
+    dx -= (dbeta / M)[:, None]
+    dx *= (gamma * inv[:, 0])[:, None]
+    return dx.reshape(gy.shape), dgamma, dbeta
+
+
+def leaky_relu(x, slope=0.2):
+    """(y, dy/dx) of LeakyReLU."""
+    d = np.where(x > 0, x.dtype.type(1), x.dtype.type(slope))
+    return x * d, d
+
+
+def _col(b):
+    return b[:, None, None, None]
+
+
+def dcgan_g_forward(p, bufs, z):
+    """G(z): z (N, latent) -> images (1, N, S, S) in [-1, 1], and the cache for backward."""
+    x0 = z.T.reshape(z.shape[1], z.shape[0], 1, 1)
+    h1, bn1 = batch_norm(conv_t(x0, p["G.0.weight"], 1, 0), p["G.1.weight"], p["G.1.bias"], bufs["G.1"])
+    relu_(h1)
+    h2, bn2 = batch_norm(conv_t(h1, p["G.3.weight"], 2, 1), p["G.4.weight"], p["G.4.bias"], bufs["G.4"])
+    relu_(h2)
+    a3 = conv_t(h2, p["G.6.weight"], 2, 1)
+    a3 += _col(p["G.6.bias"])
+    out = np.tanh(a3, out=a3)
+    return out, (x0, h1, bn1, h2, bn2, out)
+
+
+def dcgan_g_grads(p, gout, cache):
+    """G's parameter gradients from d(loss)/d(images)."""
+    x0, h1, bn1, h2, bn2, out = cache
+    g = {}
+    da3 = out * out
+    np.subtract(1, da3, out=da3)
+    da3 *= gout
+    g["G.6.bias"] = da3.sum((1, 2, 3))
+    dh2, g["G.6.weight"] = conv_t_grads(da3, h2, p["G.6.weight"], 2, 1)
+    dh2 *= h2 > 0
+    da2, g["G.4.weight"], g["G.4.bias"] = batch_norm_grads(dh2, bn2)
+    dh1, g["G.3.weight"] = conv_t_grads(da2, h1, p["G.3.weight"], 2, 1)
+    dh1 *= h1 > 0
+    da1, g["G.1.weight"], g["G.1.bias"] = batch_norm_grads(dh1, bn1)
+    _, g["G.0.weight"] = conv_t_grads(da1, x0, p["G.0.weight"], 1, 0, need_dx=False)
+    return g
+
+
+def dcgan_d_forward(p, bufs, x):
+    """D(x): images (1, N, S, S) -> logits (N,), and the cache for backward."""
+    a1, cols1 = conv(x, p["D.0.weight"], 2, 1)
+    a1 += _col(p["D.0.bias"])
+    h1, d1 = leaky_relu(a1)
+    a2, cols2 = conv(h1, p["D.2.weight"], 2, 1)
+    b2, bn = batch_norm(a2, p["D.3.weight"], p["D.3.bias"], bufs["D.3"])
+    h2, d2 = leaky_relu(b2)
+    logits, cols3 = conv(h2, p["D.5.weight"], 1, 0)
+    logits = logits.reshape(-1) + p["D.5.bias"]
+    return logits, (x.shape, cols1, d1, h1.shape, cols2, bn, d2, h2.shape, cols3)
+
+
+def dcgan_d_grads(p, glogits, cache, need_dx: bool, need_dw: bool = True):
+    """(d(loss)/dx, D's parameter gradients) from d(loss)/d(logits); ``need_dw=False`` only backpropagates."""
+    x_shape, cols1, d1, h1_shape, cols2, bn, d2, h2_shape, cols3 = cache
+    g = {}
+    if need_dw:
+        g["D.5.bias"] = glogits.sum(keepdims=True)
+    dh2, g["D.5.weight"] = conv_grads(glogits, cols3, p["D.5.weight"], h2_shape, 1, 0, need_dw=need_dw)
+    dh2 *= d2
+    da2, g["D.3.weight"], g["D.3.bias"] = batch_norm_grads(dh2, bn)
+    dh1, g["D.2.weight"] = conv_grads(da2, cols2, p["D.2.weight"], h1_shape, 2, 1, need_dw=need_dw)
+    dh1 *= d1
+    if need_dw:
+        g["D.0.bias"] = dh1.sum((1, 2, 3))
+    dx, g["D.0.weight"] = conv_grads(dh1, cols1, p["D.0.weight"], x_shape, 2, 1, need_dx, need_dw)
+    return dx, ({k: v for k, v in g.items() if v is not None} if need_dw else {})
+
+
+def dcgan_d_loss_grad(p, bufs, real, fake):
+    """D step: BCE(D(real), 1) + BCE(D(fake), 0), real and fake as separate batches (each with its own
+    BatchNorm statistics); gradients for D only."""
+    out_r, cache_r = dcgan_d_forward(p, bufs, real)
+    out_f, cache_f = dcgan_d_forward(p, bufs, fake)
+    loss_r, g_r = bce_mean_and_grad(out_r, 1.0)
+    loss_f, g_f = bce_mean_and_grad(out_f, 0.0)
+    _, gr = dcgan_d_grads(p, g_r, cache_r, need_dx=False)
+    _, gf = dcgan_d_grads(p, g_f, cache_f, need_dx=False)
+    for k in gr:
+        gr[k] += gf[k]
+    return loss_r + loss_f, gr
+
+
+def dcgan_g_loss_grad(p, bufs, fake, cache_g):
+    """G step (non-saturating): BCE(D(G(z)), 1); gradients for G only (D is only backpropagated, but its
+    BatchNorm statistics are updated by this forward, as in a framework's training mode)."""
+    out, cache_d = dcgan_d_forward(p, bufs, fake)
+    loss, g_out = bce_mean_and_grad(out, 1.0)
+    dfake, _ = dcgan_d_grads(p, g_out, cache_d, need_dx=True, need_dw=False)
+    return loss, dcgan_g_grads(p, dfake, cache_g)
+
+
+def dcgan_buffers(params: dict) -> dict:
+    """BatchNorm running (mean, var) per BatchNorm layer name ("G.1", ...), zeros and ones."""
+    return {
+        n[: -len(".weight")]: (np.zeros_like(a), np.ones_like(a))
+        for n, a in params.items()
+        if n.endswith(".weight") and a.ndim == 1
+    }
+
+
+# ----------------------------------------------------------------------------------------------------
 # Adam
 # ----------------------------------------------------------------------------------------------------
 
@@ -258,7 +475,8 @@ def to_float(loss) -> float:
 
 
 def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtype=np.float32):
-    """One training step of ``workload`` as a callable; it returns the loss (W2: (loss_D, loss_G))."""
+    """One training step of ``workload`` as a callable; it returns the loss (W2, W4: (loss_D, loss_G)).
+    ``step.params`` is the name -> array dict it trains."""
     p = common.init_params(workload, seed, sizes, dtype)
     batches = common.make_data(workload, seed, sizes, dtype)
     rng = np.random.default_rng([seed, 100])
@@ -301,6 +519,25 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
             opt.step(g)
             k[0] += 1
             return loss
+    elif workload == "W4":
+        hp = common.adam_args(workload)
+        opt_g = Adam({n: a for n, a in p.items() if n.startswith("G")}, **hp)
+        opt_d = Adam({n: a for n, a in p.items() if n.startswith("D")}, **hp)
+        bufs = dcgan_buffers(p)
+        # (N, 1, H, W) -> (1, N, H, W): the same memory for one channel
+        batches = [(x.transpose(1, 0, 2, 3),) for (x,) in batches]
+
+        def step():
+            (real,) = batches[k[0] % len(batches)]
+            fake, cache_g = dcgan_g_forward(p, bufs, draw())
+            loss_d, gd = dcgan_d_loss_grad(p, bufs, real, fake)
+            opt_d.step(gd)
+            loss_g, gg = dcgan_g_loss_grad(p, bufs, fake, cache_g)
+            opt_g.step(gg)
+            k[0] += 1
+            return loss_d, loss_g
+
+        step.buffers = bufs
     else:
         raise ValueError(f"unknown workload {workload!r}")
     step.params = p

@@ -40,6 +40,40 @@ def _load(module, arrays, names, device):
     module.to(device)
 
 
+def _load_named(module, arrays, prefix, device):
+    """Copy the shared initial weights into the module's parameters by name (``prefix`` + its own name)."""
+    named = dict(module.named_parameters())
+    assert {prefix + n for n in named} == {n for n in arrays if n.startswith(prefix)}, sorted(named)
+    with torch.no_grad():
+        for n, prm in named.items():
+            prm.copy_(torch.from_numpy(arrays[prefix + n]))
+    module.to(device)
+
+
+def dcgan(s: dict):
+    """W4's G and D (``common.w4_params``): minigen.zoo.dcgan's architecture as plain Sequentials."""
+    c, s0 = s["ch"], s["image"] // 4
+    G = nn.Sequential(
+        nn.ConvTranspose2d(s["latent"], 4 * c, s0, 1, 0, bias=False),
+        nn.BatchNorm2d(4 * c),
+        nn.ReLU(),
+        nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(2 * c),
+        nn.ReLU(),
+        nn.ConvTranspose2d(2 * c, 1, 4, 2, 1),
+        nn.Tanh(),
+    )
+    D = nn.Sequential(
+        nn.Conv2d(1, c, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(c, 2 * c, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(2 * c),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(2 * c, 1, s0),
+    )
+    return G, D
+
+
 class VAE(nn.Module):
     def __init__(self, x, h, z):
         super().__init__()
@@ -134,6 +168,35 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
             opt.step()
             k[0] += 1
             return loss
+    elif workload == "W4":
+        G, D = dcgan(s)
+        _load_named(G, init, "G.", device)
+        _load_named(D, init, "D.", device)
+        opt_g = torch.optim.Adam(G.parameters(), **common.adam_args(workload))
+        opt_d = torch.optim.Adam(D.parameters(), **common.adam_args(workload))
+        B, latent = s["batch"], s["latent"]
+        ones = torch.ones((B, 1), device=device, dtype=tdtype)
+        zeros = torch.zeros((B, 1), device=device, dtype=tdtype)
+        bce = TF.binary_cross_entropy_with_logits
+
+        def disc(x):
+            return D(x).reshape(B, 1)
+
+        def step():
+            (real,) = batches[k[0] % len(batches)]
+            fake = G(draw().reshape(B, latent, 1, 1))
+            opt_d.zero_grad()
+            loss_d = bce(disc(real), ones) + bce(disc(fake.detach()), zeros)
+            loss_d.backward()
+            opt_d.step()
+            opt_g.zero_grad()
+            loss_g = bce(disc(fake), ones)  # non-saturating
+            loss_g.backward()
+            opt_g.step()
+            k[0] += 1
+            return loss_d, loss_g
+
+        step.modules = [G, D]
     else:
         raise ValueError(f"unknown workload {workload!r}")
     return step
