@@ -94,6 +94,8 @@ def test_train_sample_eval_ring8(tmp_path, capsys):
     assert x.shape == (100, 2) and np.isfinite(x).all()
     capsys.readouterr()
     assert cli.main(["eval", str(run)]) == 0
+    assert f"{res['modes']}/8 modes" in capsys.readouterr().out      # the readable summary
+    assert cli.main(["eval", str(run), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     for k in ("modes", "high_quality", "reverse_kl"):
         assert printed[k] == res[k]               # eval recomputes exactly the numbers of results.json

@@ -153,6 +153,7 @@ def cmd_sample(args) -> int:
 def _eval_args(p):
     p.add_argument("run", help="a run folder made by minigen train")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print every number as JSON (default: a readable summary)")
 
 
 def cmd_eval(args) -> int:
@@ -169,7 +170,15 @@ def cmd_eval(args) -> int:
     else:
         from minigen.training.gan_task import evaluate
         res = evaluate(model, config)
-    print(json.dumps(res, indent=2))
+    if args.json:
+        print(json.dumps(res, indent=2))
+        return 0
+    if kind not in ("vae", "ae"):
+        from minigen.training.gan_task import _summary
+        print(f"{config['data']}: {_summary(res)} ({res['n']} samples)")
+    for k, v in res.items():                  # the scalars, one per line; lists stay in --json
+        if isinstance(v, (int, float, str)):
+            print(f"  {k:<28} {v:.6g}" if isinstance(v, float) else f"  {k:<28} {v}")
     return 0
 
 
