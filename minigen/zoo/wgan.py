@@ -19,9 +19,13 @@ The miniature keeps the critic loss, the clipping of every critic parameter afte
 n_critic = 5 and RMSProp, on the 8-Gaussian ring with MLPs.  It measures the paper's "meaningful loss"
 claim: at 20 checkpoints the critic's estimate E f(x) - E f(G(z)) on a held-out batch is compared with a
 sliced Wasserstein distance from the same samples to held-out data (computed on the side); their Spearman
-rank correlation should be high.  It drops the paper's DCGAN/MLP image experiments, the 100 critic steps
-of the reference code's first 25 generator steps, and uses a larger learning rate (the toy needs fewer
-steps than LSUN).
+rank correlation should be high.  It drops the paper's DCGAN/MLP image experiments and keeps the reference
+code's bursts of 100 critic steps (the first 25 generator steps and every 500th).  The learning rates are
+of the paper's order (G 3e-5, critic 1e-4 against its 5e-5): a G that converges in a few checkpoints
+leaves a plateau where both curves are noise and the rank correlation ~0, so G is kept slow enough to
+improve over most of the run, while a critic learning rate much above G's makes the estimate noisy.
+The clipped critic is very smooth (Gulrajani et al. 2017, section 3): G ends as a ring smeared through
+the modes (a few percent high-quality samples), not as 8 sharp clusters.
 """
 from __future__ import annotations
 
@@ -155,6 +159,7 @@ VARIANT = register(Variant(
     fit=toy_fit(WGAN, "WGAN"),
     judge=judge,
     gradcheck_case=lambda: toy_loss_case(WGAN, {"monitor_n": 8}),
-    defaults={"data": "ring8", "steps": 3000, "optimizer": "rmsprop", "lr_g": 5e-4, "lr_d": 5e-4, "n_critic": 5,
+    # slow G (5e-4 converged by checkpoint 1, Spearman ~0); measured seeds 0/1/2: 8/8/7 modes, rho .94/.95/.92
+    defaults={"data": "ring8", "steps": 3000, "optimizer": "rmsprop", "lr_g": 3e-5, "lr_d": 1e-4, "n_critic": 5,
               "clip": 0.01, "batch_size": 256, "hidden": 128, "monitor_n": 2000},
     fast={"steps": 20, "hidden": 16, "critic_hidden": 16, "monitor_n": 64, "critic_warmup": 2}, seeds=3))
