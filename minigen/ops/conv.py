@@ -12,8 +12,13 @@ again one of them (that is what makes gradient penalties on convolutional critic
     d/dx W = T(g, gy)    d/dg W = C(x, gy)
 
 Shapes: x (N, C, H, W); w (O, C/groups, kh, kw); y (N, O, Ho, Wo) with
-Ho = (H + 2 p - d (kh - 1) - 1) // s + 1.  im2col copies each of the kh*kw kernel taps as one strided
-slice (a loop over the kernel, never over pixels), and col2im adds them back.
+Ho = (H + 2 p - d (kh - 1) - 1) // s + 1.
+
+The columns are channel-major: im2col gives, per group, a matrix (C/g kh kw, N Ho Wo) whose long axis
+runs over the whole batch, so each op is one matrix product per group (the weight gradient sums over
+the batch inside the product).  Images and gradients cross between (N, C, ...) and (C, N, ...) with a
+transposed copy, which costs an image, not a matrix of columns.  im2col copies each of the kh*kw kernel
+taps as one strided slice (a loop over the kernel, never over pixels), and col2im adds them back.
 """
 from __future__ import annotations
 
@@ -40,34 +45,46 @@ class Geometry:
         return (out_size(H, kh, self.s[0], self.p[0], self.d[0]), out_size(W, kw, self.s[1], self.p[1], self.d[1]))
 
 
+def _channel_major(a, g):
+    """(N, C, Ho, Wo) -> (g, C/g, N Ho Wo): an output-side array in the columns' layout (one copy)."""
+    N, C, Ho, Wo = a.shape
+    return xp.ascontiguousarray(xp.swapaxes(a, 0, 1)).reshape(g, C // g, N * Ho * Wo)
+
+
+def _batch_major(a, N, Ho, Wo):
+    """(g, C/g, N Ho Wo) -> (N, C, Ho, Wo), the inverse of _channel_major (one copy)."""
+    return xp.ascontiguousarray(xp.swapaxes(a.reshape(-1, N, Ho, Wo), 0, 1))
+
+
+def _gemm(a, b):
+    """(g, m, k) @ (g, k, n) -> (g, m, n): every matrix product of the conv ops goes through here."""
+    return a @ b
+
+
 def _im2col(x, kh, kw, geo: Geometry, Ho, Wo):
-    """(N, C, H, W) -> columns (N, C, kh, kw, Ho, Wo): every kernel tap's strided view, copied once."""
+    """(N, C, H, W) -> columns (g, C/g kh kw, N Ho Wo): every kernel tap's strided view, copied once."""
     (sh, sw), (ph, pw), (dh, dw) = geo.s, geo.p, geo.d
+    N, C, H, W = x.shape
+    xc = xp.swapaxes(x, 0, 1)                          # (C, N, H, W), a view: the copies below transpose it
     if ph or pw:
-        x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    N, C = x.shape[:2]
-    cols = xp.empty((N, C, kh, kw, Ho, Wo), dtype=x.dtype)
+        xc = xp.pad(xc, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = xp.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            cols[:, :, i, j] = x[:, :, i * dh: i * dh + sh * (Ho - 1) + 1: sh, j * dw: j * dw + sw * (Wo - 1) + 1: sw]
-    return cols
+            cols[:, i, j] = xc[:, :, i * dh: i * dh + sh * (Ho - 1) + 1: sh, j * dw: j * dw + sw * (Wo - 1) + 1: sw]
+    return cols.reshape(geo.g, C // geo.g * kh * kw, N * Ho * Wo)
 
 
-def _col2im(cols, H, W, geo: Geometry):
+def _col2im(cols, x_shape, kh, kw, geo: Geometry, Ho, Wo):
     """The adjoint of _im2col: add every tap's columns back into an (N, C, H, W) image."""
     (sh, sw), (ph, pw), (dh, dw) = geo.s, geo.p, geo.d
-    N, C, kh, kw, Ho, Wo = cols.shape
-    x = xp.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    N, C, H, W = x_shape
+    cols = cols.reshape(C, kh, kw, N, Ho, Wo)
+    x = xp.zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            x[:, :, i * dh: i * dh + sh * (Ho - 1) + 1: sh, j * dw: j * dw + sw * (Wo - 1) + 1: sw] += cols[:, :, i, j]
-    return x[:, :, ph: ph + H, pw: pw + W]
-
-
-def _grouped(a, g):
-    """(N, C, kh, kw, Ho, Wo) columns -> (N, g, C/g*kh*kw, Ho*Wo)."""
-    N, C, kh, kw, Ho, Wo = a.shape
-    return a.reshape(N, g, (C // g) * kh * kw, Ho * Wo)
+            x[:, :, i * dh: i * dh + sh * (Ho - 1) + 1: sh, j * dw: j * dw + sw * (Wo - 1) + 1: sw] += cols[:, i, j]
+    return xp.ascontiguousarray(xp.swapaxes(x[:, :, ph: ph + H, pw: pw + W], 0, 1))
 
 
 def _check(x, w, geo: Geometry, who: str):
@@ -81,7 +98,7 @@ def _check(x, w, geo: Geometry, who: str):
 
 
 class Conv2d(Function):
-    """y = C(x, w)"""
+    """y = C(x, w):  y_g (O/g, N Ho Wo) = w_g (O/g, C/g kh kw) @ im2col(x)_g (C/g kh kw, N Ho Wo)."""
 
     def __init__(self, geo: Geometry):
         self.geo = geo
@@ -94,9 +111,9 @@ class Conv2d(Function):
         if Ho < 1 or Wo < 1:
             raise ValueError(f"conv2d: input {H}x{W} is smaller than the kernel {kh}x{kw} (with dilation and padding)")
         g = self.geo.g
-        cols = _grouped(_im2col(x, kh, kw, self.geo, Ho, Wo), g)            # (N, g, K, L)
-        y = w.reshape(g, O // g, Cg * kh * kw) @ cols                        # (N, g, O/g, L)
-        return y.reshape(N, O, Ho, Wo)
+        cols = _im2col(x, kh, kw, self.geo, Ho, Wo)                           # (g, K, N L)
+        y = _gemm(w.reshape(g, O // g, Cg * kh * kw), cols)                  # (g, O/g, N L)
+        return _batch_major(y, N, Ho, Wo)
 
     def backward(self, gy, x, w, y):
         gx, gw = self.needs_grad
@@ -105,19 +122,19 @@ class Conv2d(Function):
 
 
 class Conv2dInputGrad(Function):
-    """x_grad = T(g, w): the adjoint of conv2d in its input (conv_transpose2d's core)."""
+    """x_grad = T(g, w) = col2im(w_g^T (C/g kh kw, O/g) @ g_g (O/g, N Ho Wo)): the adjoint of conv2d in
+    its input (conv_transpose2d's core)."""
 
     def __init__(self, x_shape, geo: Geometry):
         self.x_shape, self.geo = tuple(x_shape), geo
 
     def forward(self, g, w):
-        N, C, H, W = self.x_shape
         O, Cg, kh, kw = w.shape
         grp = self.geo.g
         Ho, Wo = g.shape[2], g.shape[3]
         wm = w.reshape(grp, O // grp, Cg * kh * kw)
-        cols = xp.swapaxes(wm, -1, -2) @ g.reshape(N, grp, O // grp, Ho * Wo)   # (N, g, K, L)
-        return _col2im(cols.reshape(N, C, kh, kw, Ho, Wo), H, W, self.geo)
+        cols = _gemm(xp.swapaxes(wm, -1, -2), _channel_major(g, grp))        # (g, K, N L)
+        return _col2im(cols, self.x_shape, kh, kw, self.geo, Ho, Wo)
 
     def backward(self, gy, g, w, y):
         gg, gw = self.needs_grad
@@ -126,19 +143,18 @@ class Conv2dInputGrad(Function):
 
 
 class Conv2dWeightGrad(Function):
-    """w_grad = W(x, g): the adjoint of conv2d in its weight."""
+    """w_grad = W(x, g):  w_grad_g (O/g, C/g kh kw) = g_g (O/g, N Ho Wo) @ im2col(x)_g^T, the adjoint of
+    conv2d in its weight (one product sums over the batch and the pixels)."""
 
     def __init__(self, w_shape, geo: Geometry):
         self.w_shape, self.geo = tuple(w_shape), geo
 
     def forward(self, x, g):
         O, Cg, kh, kw = self.w_shape
-        N = x.shape[0]
-        grp = self.geo.g
         Ho, Wo = g.shape[2], g.shape[3]
-        cols = _grouped(_im2col(x, kh, kw, self.geo, Ho, Wo), grp)            # (N, g, K, L)
-        gw = g.reshape(N, grp, O // grp, Ho * Wo) @ xp.swapaxes(cols, -1, -2)  # (N, g, O/g, K)
-        return gw.sum(axis=0).reshape(self.w_shape)
+        cols = _im2col(x, kh, kw, self.geo, Ho, Wo)                           # (g, K, N L)
+        gw = _gemm(_channel_major(g, self.geo.g), xp.swapaxes(cols, -1, -2))  # (g, O/g, K)
+        return gw.reshape(self.w_shape)
 
     def backward(self, gy, x, g, y):
         gx, gg = self.needs_grad
