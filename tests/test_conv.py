@@ -93,6 +93,24 @@ def test_gradient_penalty_through_a_conv_critic_is_exact():
     assert mg.gradcheck(penalty, list(critic.parameters()))
 
 
+
+def test_conv_keeps_its_columns_only_for_the_weight_gradient_and_frees_them_with_the_graph():
+    x = t64(RNG.normal(size=(2, 3, 5, 5)))
+    w_frozen, w = t64(RNG.normal(size=(4, 3, 3, 3)), False), t64(RNG.normal(size=(4, 3, 3, 3)))
+    assert F.conv2d(x, w_frozen, padding=1).creator.saved is None        # no weight gradient: nothing kept
+    y = F.conv2d(x, w, padding=1)
+    node = y.creator
+    assert node.saved is not None
+    y.sum().backward(retain_graph=True)
+    gw = host(w.grad).copy()
+    assert node.saved is not None                                      # retained: a second backward reuses them
+    w.grad = None
+    y.sum().backward()
+    np.testing.assert_allclose(host(w.grad), gw, rtol=1e-12)
+    assert node.saved is None                                          # released with the graph
+    with mg.no_grad():
+        assert F.conv2d(x, w).creator is None
+
 def test_pooling_values():
     x = mg.tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
     np.testing.assert_array_equal(host(F.max_pool2d(x, 2))[0, 0], [[5, 7], [13, 15]])

@@ -19,12 +19,18 @@ runs over the whole batch, so each op is one matrix product per group (the weigh
 the batch inside the product).  Images and gradients cross between (N, C, ...) and (C, N, ...) with a
 transposed copy, which costs an image, not a matrix of columns.  im2col copies each of the kh*kw kernel
 taps as one strided slice (a loop over the kernel, never over pixels), and col2im adds them back.
+
+C and W take the columns of the same input, so a node that will need W keeps them (``Function.saved``,
+released with the graph): C(x, w) keeps im2col(x) when w gets a gradient, W(x, g) when g does, and
+T's backward gathers im2col(gy) once for both C(gy, w) and W(gy, g).
 """
 from __future__ import annotations
 
 from minigen.autograd.function import Function
+from minigen.autograd.mode import mode
+from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
-from minigen.ops.shape import reshape, shape_of
+from minigen.ops.shape import data_of, reshape, shape_of
 
 
 def _pair(v) -> tuple:
@@ -97,11 +103,18 @@ def _check(x, w, geo: Geometry, who: str):
                          f"{geo.g} expects {w.shape[1] * geo.g} (and out channels divisible by groups)")
 
 
-class Conv2d(Function):
-    """y = C(x, w):  y_g (O/g, N Ho Wo) = w_g (O/g, C/g kh kw) @ im2col(x)_g (C/g kh kw, N Ho Wo)."""
+def _recorded(a) -> bool:
+    """Whether ``a`` gets a gradient from the graph being recorded: only then keep columns for it."""
+    return isinstance(a, Tensor) and a.requires_grad and mode.grad_enabled
 
-    def __init__(self, geo: Geometry):
-        self.geo = geo
+
+class Conv2d(Function):
+    """y = C(x, w):  y_g (O/g, N Ho Wo) = w_g (O/g, C/g kh kw) @ im2col(x)_g (C/g kh kw, N Ho Wo).
+
+    ``cols``: im2col(x) when the caller has it already; ``keep_cols``: keep them for the weight gradient."""
+
+    def __init__(self, geo: Geometry, keep_cols=False, cols=None):
+        self.geo, self.keep_cols, self.saved = geo, keep_cols, cols
 
     def forward(self, x, w):
         _check(x, w, self.geo, "conv2d")
@@ -111,14 +124,15 @@ class Conv2d(Function):
         if Ho < 1 or Wo < 1:
             raise ValueError(f"conv2d: input {H}x{W} is smaller than the kernel {kh}x{kw} (with dilation and padding)")
         g = self.geo.g
-        cols = _im2col(x, kh, kw, self.geo, Ho, Wo)                           # (g, K, N L)
+        cols = self.saved if self.saved is not None else _im2col(x, kh, kw, self.geo, Ho, Wo)   # (g, K, N L)
+        self.saved = cols if self.keep_cols else None                       # W(x, gy) reads the same columns
         y = _gemm(w.reshape(g, O // g, Cg * kh * kw), cols)                  # (g, O/g, N L)
         return _batch_major(y, N, Ho, Wo)
 
     def backward(self, gy, x, w, y):
         gx, gw = self.needs_grad
         return (conv2d_input_grad(gy, w, shape_of(x), self.geo) if gx else None,
-                conv2d_weight_grad(x, gy, shape_of(w), self.geo) if gw else None)
+                conv2d_weight_grad(x, gy, shape_of(w), self.geo, cols=self.saved) if gw else None)
 
 
 class Conv2dInputGrad(Function):
@@ -138,41 +152,52 @@ class Conv2dInputGrad(Function):
 
     def backward(self, gy, g, w, y):
         gg, gw = self.needs_grad
-        return (conv2d(gy, w, stride=self.geo.s, padding=self.geo.p, dilation=self.geo.d, groups=self.geo.g) if gg else None,
-                conv2d_weight_grad(gy, g, shape_of(w), self.geo) if gw else None)
+        kh, kw = shape_of(w)[2:]
+        # C(gy, w) and W(gy, g) take the same columns of gy: gather them once for both
+        cols = _im2col(data_of(gy), kh, kw, self.geo, g.shape[2], g.shape[3]) if gg and gw else None
+        return (_conv(gy, w, self.geo, cols) if gg else None,
+                conv2d_weight_grad(gy, g, shape_of(w), self.geo, cols=cols) if gw else None)
 
 
 class Conv2dWeightGrad(Function):
     """w_grad = W(x, g):  w_grad_g (O/g, C/g kh kw) = g_g (O/g, N Ho Wo) @ im2col(x)_g^T, the adjoint of
-    conv2d in its weight (one product sums over the batch and the pixels)."""
+    conv2d in its weight (one product sums over the batch and the pixels).
 
-    def __init__(self, w_shape, geo: Geometry):
-        self.w_shape, self.geo = tuple(w_shape), geo
+    ``cols``: im2col(x) when the caller has it; ``keep_cols``: keep them for C(x, gy) in the backward."""
+
+    def __init__(self, w_shape, geo: Geometry, keep_cols=False, cols=None):
+        self.w_shape, self.geo, self.keep_cols, self.saved = tuple(w_shape), geo, keep_cols, cols
 
     def forward(self, x, g):
         O, Cg, kh, kw = self.w_shape
         Ho, Wo = g.shape[2], g.shape[3]
-        cols = _im2col(x, kh, kw, self.geo, Ho, Wo)                           # (g, K, N L)
+        cols = self.saved if self.saved is not None else _im2col(x, kh, kw, self.geo, Ho, Wo)   # (g, K, N L)
+        self.saved = cols if self.keep_cols else None
         gw = _gemm(_channel_major(g, self.geo.g), xp.swapaxes(cols, -1, -2))  # (g, O/g, K)
         return gw.reshape(self.w_shape)
 
     def backward(self, gy, x, g, y):
         gx, gg = self.needs_grad
         return (conv2d_input_grad(g, gy, shape_of(x), self.geo) if gx else None,
-                conv2d(x, gy, stride=self.geo.s, padding=self.geo.p, dilation=self.geo.d, groups=self.geo.g) if gg else None)
+                _conv(x, gy, self.geo, self.saved) if gg else None)
+
+
+def _conv(x, w, geo: Geometry, cols=None):
+    """C(x, w), keeping im2col(x) in the node when w will get a gradient."""
+    return Conv2d(geo, keep_cols=_recorded(w), cols=cols)(x, w)
 
 
 def conv2d_input_grad(g, w, x_shape, geo: Geometry):
     return Conv2dInputGrad(x_shape, geo)(g, w)
 
 
-def conv2d_weight_grad(x, g, w_shape, geo: Geometry):
-    return Conv2dWeightGrad(w_shape, geo)(x, g)
+def conv2d_weight_grad(x, g, w_shape, geo: Geometry, cols=None):
+    return Conv2dWeightGrad(w_shape, geo, keep_cols=_recorded(g), cols=cols)(x, g)
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw), plus a bias b (O,)."""
-    y = Conv2d(Geometry(stride, padding, dilation, groups))(x, w)
+    y = _conv(x, w, Geometry(stride, padding, dilation, groups))
     if b is not None:
         y = y + reshape(b, (1, -1, 1, 1))
     return y
