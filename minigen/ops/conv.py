@@ -67,17 +67,39 @@ def _gemm(a, b):
     return a @ b
 
 
+def _tap(i, k_out, s, d):
+    """The input positions that kernel tap i reads for each of the k_out outputs along one axis."""
+    return slice(i * d, i * d + s * (k_out - 1) + 1, s)
+
+
+def _tiles(n, k, s, p, d, n_out) -> bool:
+    """Along one axis, the taps cut the padded input into n_out windows edge to edge (stride = kernel, or
+    one window covering it): im2col and col2im are then one transposed copy."""
+    return (d == 1 or k == 1) and (s == k or n_out == 1) and n_out * k == n + 2 * p
+
+
+def _disjoint(k, s, d) -> bool:
+    """Along one axis, no input position is read by two taps (stride >= the kernel's span)."""
+    return s >= d * (k - 1) + 1
+
+
 def _im2col(x, kh, kw, geo: Geometry, Ho, Wo):
     """(N, C, H, W) -> columns (g, C/g kh kw, N Ho Wo): every kernel tap's strided view, copied once."""
     (sh, sw), (ph, pw), (dh, dw) = geo.s, geo.p, geo.d
     N, C, H, W = x.shape
-    xc = xp.swapaxes(x, 0, 1)                          # (C, N, H, W), a view: the copies below transpose it
-    if ph or pw:
-        xc = xp.pad(xc, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    cols = xp.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, i, j] = xc[:, :, i * dh: i * dh + sh * (Ho - 1) + 1: sh, j * dw: j * dw + sw * (Wo - 1) + 1: sw]
+    if _tiles(H, kh, sh, ph, dh, Ho) and _tiles(W, kw, sw, pw, dw, Wo):
+        if ph or pw:
+            x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        # pixel (ho kh + i, wo kw + j) is tap (i, j) of output (ho, wo): a transpose (a view when Ho = Wo = 1)
+        cols = x.reshape(N, C, Ho, kh, Wo, kw).transpose(1, 3, 5, 0, 2, 4)
+    else:
+        xc = xp.swapaxes(x, 0, 1)                      # (C, N, H, W), a view: the copies below transpose it
+        if ph or pw:
+            xc = xp.pad(xc, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        cols = xp.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, i, j] = xc[:, :, _tap(i, Ho, sh, dh), _tap(j, Wo, sw, dw)]
     return cols.reshape(geo.g, C // geo.g * kh * kw, N * Ho * Wo)
 
 
@@ -86,10 +108,18 @@ def _col2im(cols, x_shape, kh, kw, geo: Geometry, Ho, Wo):
     (sh, sw), (ph, pw), (dh, dw) = geo.s, geo.p, geo.d
     N, C, H, W = x_shape
     cols = cols.reshape(C, kh, kw, N, Ho, Wo)
+    if _tiles(H, kh, sh, ph, dh, Ho) and _tiles(W, kw, sw, pw, dw, Wo):
+        # every padded pixel is in exactly one tap of one output: put them back in place, nothing to add
+        x = cols.transpose(3, 0, 4, 1, 5, 2).reshape(N, C, H + 2 * ph, W + 2 * pw)
+        return xp.ascontiguousarray(x[:, :, ph: ph + H, pw: pw + W]) if ph or pw else x
     x = xp.zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    overlap = not (_disjoint(kh, sh, dh) or Ho == 1) or not (_disjoint(kw, sw, dw) or Wo == 1)
     for i in range(kh):
         for j in range(kw):
-            x[:, :, i * dh: i * dh + sh * (Ho - 1) + 1: sh, j * dw: j * dw + sw * (Wo - 1) + 1: sw] += cols[:, i, j]
+            if overlap:
+                x[:, :, _tap(i, Ho, sh, dh), _tap(j, Wo, sw, dw)] += cols[:, i, j]
+            else:                                      # no pixel in two taps: assign, nothing to add to
+                x[:, :, _tap(i, Ho, sh, dh), _tap(j, Wo, sw, dw)] = cols[:, i, j]
     return xp.ascontiguousarray(xp.swapaxes(x[:, :, ph: ph + H, pw: pw + W], 0, 1))
 
 
@@ -143,10 +173,16 @@ class Conv2dInputGrad(Function):
         self.x_shape, self.geo = tuple(x_shape), geo
 
     def forward(self, g, w):
+        N, C, H, W = self.x_shape
         O, Cg, kh, kw = w.shape
         grp = self.geo.g
         Ho, Wo = g.shape[2], g.shape[3]
         wm = w.reshape(grp, O // grp, Cg * kh * kw)
+        if (kh, kw) == (H, W) and self.geo.p == (0, 0):
+            # the kernel covers the image (Ho = Wo = 1; a transposed conv from 1x1): x_grad[n] = g[n] @ w,
+            # one product straight into (N, C kh kw), no col2im
+            gx = _gemm(xp.swapaxes(g.reshape(N, grp, O // grp), 0, 1), wm)      # (g, N, C/g kh kw)
+            return xp.ascontiguousarray(xp.swapaxes(gx, 0, 1)).reshape(self.x_shape)
         cols = _gemm(xp.swapaxes(wm, -1, -2), _channel_major(g, grp))        # (g, K, N L)
         return _col2im(cols, self.x_shape, kh, kw, self.geo, Ho, Wo)
 
