@@ -46,8 +46,10 @@ def test_conv2d_matches_a_direct_loop(stride, padding, dilation, groups):
     ((2, 4, 5, 5), (3, 4, 2, 2), 2, 1, 1),      # ... once padded, the last row and column unused
     ((2, 4, 7, 7), (3, 4, 2, 2), 3, 0, 1),      # stride > kernel: disjoint taps with gaps
     ((2, 4, 3, 5), (6, 4, 1, 1), 1, 0, 1),      # 1x1 kernel
+    ((5, 4, 4, 4), (3, 4, 3, 3), 2, 1, 1),      # batch >= output width: the batch innermost in the columns
+    ((3, 4, 3, 4), (4, 2, 2, 2), 1, 0, 2),      # ... with groups
 ])
-def test_special_geometries_match_a_direct_loop_and_their_adjoint(x_shape, w_shape, stride, padding, groups):
+def test_geometries_with_own_paths_match_a_direct_loop_and_their_adjoint(x_shape, w_shape, stride, padding, groups):
     x, w = RNG.normal(size=x_shape), RNG.normal(size=w_shape)
     y = F.conv2d(t64(x, False), t64(w, False), stride=stride, padding=padding, groups=groups)
     np.testing.assert_allclose(host(y), _naive_conv(x, w, stride, padding, 1, groups), rtol=1e-10, atol=1e-12)

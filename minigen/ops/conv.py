@@ -16,9 +16,13 @@ Ho = (H + 2 p - d (kh - 1) - 1) // s + 1.
 
 The columns are channel-major: im2col gives, per group, a matrix (C/g kh kw, N Ho Wo) whose long axis
 runs over the whole batch, so each op is one matrix product per group (the weight gradient sums over
-the batch inside the product).  Images and gradients cross between (N, C, ...) and (C, N, ...) with a
-transposed copy, which costs an image, not a matrix of columns.  im2col copies each of the kh*kw kernel
-taps as one strided slice (a loop over the kernel, never over pixels), and col2im adds them back.
+the batch inside the product).  im2col copies each of the kh*kw kernel taps as one strided slice (a
+loop over the kernel, never over pixels), and col2im adds them back.  Inside, the batch is split
+N = No Ni with Ni innermost: channel-major images are (C, No, H, W, Ni) and the columns
+(C, kh, kw, No, Ho, Wo, Ni).  Ni = N when the batch is at least an output row long (training batches
+of small images), so every tap copy moves runs of N values instead of rows of Wo; else Ni = 1, the
+plain (C, N, H, W).  Images and gradients cross between (N, C, ...) and that layout with one transposed
+copy, which costs an image, not a matrix of columns.
 
 C and W take the columns of the same input, so a node that will need W keeps them (``Function.saved``,
 released with the graph): C(x, w) keeps im2col(x) when w gets a gradient, W(x, g) when g does, and
@@ -51,15 +55,24 @@ class Geometry:
         return (out_size(H, kh, self.s[0], self.p[0], self.d[0]), out_size(W, kw, self.s[1], self.p[1], self.d[1]))
 
 
+def _batch_inner(N, Wo) -> int:
+    """Ni, the batch items innermost in the columns (see the module docstring): all or none of them."""
+    return N if N >= Wo else 1
+
+
 def _channel_major(a, g):
-    """(N, C, Ho, Wo) -> (g, C/g, N Ho Wo): an output-side array in the columns' layout (one copy)."""
+    """(N, C, Ho, Wo) -> (g, C/g, No Ho Wo Ni): an output-side array in the columns' layout (one copy)."""
     N, C, Ho, Wo = a.shape
-    return xp.ascontiguousarray(xp.swapaxes(a, 0, 1)).reshape(g, C // g, N * Ho * Wo)
+    ni = _batch_inner(N, Wo)
+    a = a.reshape(N // ni, ni, C, Ho, Wo).transpose(2, 0, 3, 4, 1)
+    return xp.ascontiguousarray(a).reshape(g, C // g, N * Ho * Wo)
 
 
 def _batch_major(a, N, Ho, Wo):
-    """(g, C/g, N Ho Wo) -> (N, C, Ho, Wo), the inverse of _channel_major (one copy)."""
-    return xp.ascontiguousarray(xp.swapaxes(a.reshape(-1, N, Ho, Wo), 0, 1))
+    """(g, C/g, No Ho Wo Ni) -> (N, C, Ho, Wo), the inverse of _channel_major (one copy)."""
+    ni = _batch_inner(N, Wo)
+    a = a.reshape(-1, N // ni, Ho, Wo, ni).transpose(1, 4, 0, 2, 3)
+    return xp.ascontiguousarray(a).reshape(N, -1, Ho, Wo)
 
 
 def _gemm(a, b):
@@ -84,19 +97,20 @@ def _disjoint(k, s, d) -> bool:
 
 
 def _im2col(x, kh, kw, geo: Geometry, Ho, Wo):
-    """(N, C, H, W) -> columns (g, C/g kh kw, N Ho Wo): every kernel tap's strided view, copied once."""
+    """(N, C, H, W) -> columns (g, C/g kh kw, No Ho Wo Ni): every kernel tap's strided view, copied once."""
     (sh, sw), (ph, pw), (dh, dw) = geo.s, geo.p, geo.d
     N, C, H, W = x.shape
+    ni = _batch_inner(N, Wo)
     if _tiles(H, kh, sh, ph, dh, Ho) and _tiles(W, kw, sw, pw, dw, Wo):
         if ph or pw:
             x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
         # pixel (ho kh + i, wo kw + j) is tap (i, j) of output (ho, wo): a transpose (a view when Ho = Wo = 1)
-        cols = x.reshape(N, C, Ho, kh, Wo, kw).transpose(1, 3, 5, 0, 2, 4)
+        cols = x.reshape(N // ni, ni, C, Ho, kh, Wo, kw).transpose(2, 4, 6, 0, 3, 5, 1)
     else:
-        xc = xp.swapaxes(x, 0, 1)                      # (C, N, H, W), a view: the copies below transpose it
-        if ph or pw:
-            xc = xp.pad(xc, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-        cols = xp.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
+        # one copy into the channel-major (C, No, H, W, Ni) layout, padded: the taps then read from it
+        xc = xp.pad(x.reshape(N // ni, ni, C, H, W).transpose(2, 0, 3, 4, 1),
+                    ((0, 0), (0, 0), (ph, ph), (pw, pw), (0, 0)))
+        cols = xp.empty((C, kh, kw, N // ni, Ho, Wo, ni), dtype=x.dtype)
         for i in range(kh):
             for j in range(kw):
                 cols[:, i, j] = xc[:, :, _tap(i, Ho, sh, dh), _tap(j, Wo, sw, dw)]
@@ -107,12 +121,13 @@ def _col2im(cols, x_shape, kh, kw, geo: Geometry, Ho, Wo):
     """The adjoint of _im2col: add every tap's columns back into an (N, C, H, W) image."""
     (sh, sw), (ph, pw), (dh, dw) = geo.s, geo.p, geo.d
     N, C, H, W = x_shape
-    cols = cols.reshape(C, kh, kw, N, Ho, Wo)
+    ni = _batch_inner(N, Wo)
+    cols = cols.reshape(C, kh, kw, N // ni, Ho, Wo, ni)
     if _tiles(H, kh, sh, ph, dh, Ho) and _tiles(W, kw, sw, pw, dw, Wo):
         # every padded pixel is in exactly one tap of one output: put them back in place, nothing to add
-        x = cols.transpose(3, 0, 4, 1, 5, 2).reshape(N, C, H + 2 * ph, W + 2 * pw)
+        x = cols.transpose(3, 6, 0, 4, 1, 5, 2).reshape(N, C, H + 2 * ph, W + 2 * pw)
         return xp.ascontiguousarray(x[:, :, ph: ph + H, pw: pw + W]) if ph or pw else x
-    x = xp.zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    x = xp.zeros((C, N // ni, H + 2 * ph, W + 2 * pw, ni), dtype=cols.dtype)
     overlap = not (_disjoint(kh, sh, dh) or Ho == 1) or not (_disjoint(kw, sw, dw) or Wo == 1)
     for i in range(kh):
         for j in range(kw):
@@ -120,7 +135,8 @@ def _col2im(cols, x_shape, kh, kw, geo: Geometry, Ho, Wo):
                 x[:, :, _tap(i, Ho, sh, dh), _tap(j, Wo, sw, dw)] += cols[:, i, j]
             else:                                      # no pixel in two taps: assign, nothing to add to
                 x[:, :, _tap(i, Ho, sh, dh), _tap(j, Wo, sw, dw)] = cols[:, i, j]
-    return xp.ascontiguousarray(xp.swapaxes(x[:, :, ph: ph + H, pw: pw + W], 0, 1))
+    x = x[:, :, ph: ph + H, pw: pw + W].transpose(1, 4, 0, 2, 3)     # (No, Ni, C, H, W)
+    return xp.ascontiguousarray(x).reshape(N, C, H, W)
 
 
 def _check(x, w, geo: Geometry, who: str):
