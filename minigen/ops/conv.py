@@ -21,8 +21,10 @@ loop over the kernel, never over pixels), and col2im adds them back.  Inside, th
 N = No Ni with Ni innermost: channel-major images are (C, No, H, W, Ni) and the columns
 (C, kh, kw, No, Ho, Wo, Ni).  Ni = N when the batch is at least an output row long (training batches
 of small images), so every tap copy moves runs of N values instead of rows of Wo; else Ni = 1, the
-plain (C, N, H, W).  Images and gradients cross between (N, C, ...) and that layout with one transposed
-copy, which costs an image, not a matrix of columns.
+plain (C, N, H, W).  The ops return their (N, C, H, W) results as views of that layout (NumPy's
+elementwise ops keep a memory order, so the next conv finds its input, or its output gradient, already
+channel-major); arrays in another order cross with one transposed copy, an image's worth, never a
+matrix of columns.
 
 C and W take the columns of the same input, so a node that will need W keeps them (``Function.saved``,
 released with the graph): C(x, w) keeps im2col(x) when w gets a gradient, W(x, g) when g does, and
@@ -61,7 +63,8 @@ def _batch_inner(N, Wo) -> int:
 
 
 def _channel_major(a, g):
-    """(N, C, Ho, Wo) -> (g, C/g, No Ho Wo Ni): an output-side array in the columns' layout (one copy)."""
+    """(N, C, Ho, Wo) -> (g, C/g, No Ho Wo Ni): an output-side array in the columns' layout (a copy unless
+    it is already in that memory order)."""
     N, C, Ho, Wo = a.shape
     ni = _batch_inner(N, Wo)
     a = a.reshape(N // ni, ni, C, Ho, Wo).transpose(2, 0, 3, 4, 1)
@@ -69,10 +72,10 @@ def _channel_major(a, g):
 
 
 def _batch_major(a, N, Ho, Wo):
-    """(g, C/g, No Ho Wo Ni) -> (N, C, Ho, Wo), the inverse of _channel_major (one copy)."""
+    """(g, C/g, No Ho Wo Ni) -> (N, C, Ho, Wo), the inverse of _channel_major: a view (no copy)."""
     ni = _batch_inner(N, Wo)
     a = a.reshape(-1, N // ni, Ho, Wo, ni).transpose(1, 4, 0, 2, 3)
-    return xp.ascontiguousarray(a).reshape(N, -1, Ho, Wo)
+    return a.reshape(N, -1, Ho, Wo)                     # No or Ni is 1: still a view
 
 
 def _gemm(a, b):
@@ -136,7 +139,7 @@ def _col2im(cols, x_shape, kh, kw, geo: Geometry, Ho, Wo):
             else:                                      # no pixel in two taps: assign, nothing to add to
                 x[:, :, _tap(i, Ho, sh, dh), _tap(j, Wo, sw, dw)] = cols[:, i, j]
     x = x[:, :, ph: ph + H, pw: pw + W].transpose(1, 4, 0, 2, 3)     # (No, Ni, C, H, W)
-    return xp.ascontiguousarray(x).reshape(N, C, H, W)
+    return x.reshape(N, C, H, W)                        # a view, as _batch_major
 
 
 def _check(x, w, geo: Geometry, who: str):
