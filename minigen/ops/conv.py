@@ -128,8 +128,9 @@ def _col2im(cols, x_shape, kh, kw, geo: Geometry, Ho, Wo):
     cols = cols.reshape(C, kh, kw, N // ni, Ho, Wo, ni)
     if _tiles(H, kh, sh, ph, dh, Ho) and _tiles(W, kw, sw, pw, dw, Wo):
         # every padded pixel is in exactly one tap of one output: put them back in place, nothing to add
+        # (a view when Ho = Wo = 1: the kernel covers the image, as a transposed conv from 1x1)
         x = cols.transpose(3, 6, 0, 4, 1, 5, 2).reshape(N, C, H + 2 * ph, W + 2 * pw)
-        return xp.ascontiguousarray(x[:, :, ph: ph + H, pw: pw + W]) if ph or pw else x
+        return x[:, :, ph: ph + H, pw: pw + W]
     x = xp.zeros((C, N // ni, H + 2 * ph, W + 2 * pw, ni), dtype=cols.dtype)
     overlap = not (_disjoint(kh, sh, dh) or Ho == 1) or not (_disjoint(kw, sw, dw) or Wo == 1)
     for i in range(kh):
@@ -192,16 +193,10 @@ class Conv2dInputGrad(Function):
         self.x_shape, self.geo = tuple(x_shape), geo
 
     def forward(self, g, w):
-        N, C, H, W = self.x_shape
         O, Cg, kh, kw = w.shape
         grp = self.geo.g
         Ho, Wo = g.shape[2], g.shape[3]
         wm = w.reshape(grp, O // grp, Cg * kh * kw)
-        if (kh, kw) == (H, W) and self.geo.p == (0, 0):
-            # the kernel covers the image (Ho = Wo = 1; a transposed conv from 1x1): x_grad[n] = g[n] @ w,
-            # one product straight into (N, C kh kw), no col2im
-            gx = _gemm(xp.swapaxes(g.reshape(N, grp, O // grp), 0, 1), wm)      # (g, N, C/g kh kw)
-            return xp.ascontiguousarray(xp.swapaxes(gx, 0, 1)).reshape(self.x_shape)
         cols = _gemm(xp.swapaxes(wm, -1, -2), _channel_major(g, grp))        # (g, K, N L)
         return _col2im(cols, self.x_shape, kh, kw, self.geo, Ho, Wo)
 
