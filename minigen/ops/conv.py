@@ -219,7 +219,7 @@ class Conv2dWeightGrad(Function):
         self.w_shape, self.geo, self.keep_cols, self.saved = tuple(w_shape), geo, keep_cols, cols
 
     def forward(self, x, g):
-        O, Cg, kh, kw = self.w_shape
+        kh, kw = self.w_shape[2:]
         Ho, Wo = g.shape[2], g.shape[3]
         cols = self.saved if self.saved is not None else _im2col(x, kh, kw, self.geo, Ho, Wo)   # (g, K, N L)
         self.saved = cols if self.keep_cols else None
