@@ -142,17 +142,19 @@ def install_conv_split(timers: Timers) -> bool:
 
     for name in CONV_OPS:
         cls = getattr(conv, name)
-        inner = cls.__dict__["forward"]
+        for attr in ("forward", "backward"):   # a backward rule may gather columns itself (T's does)
+            inner = cls.__dict__[attr]
+            tag = name if attr == "forward" else f"{name}.backward"
 
-        def forward(self, *args, _inner=inner, _name=name, **kwargs):
-            ops.append(_name + (" (in backward)" if timers.in_backward else ""))
-            try:
-                return _inner(self, *args, **kwargs)
-            finally:
-                ops.pop()
+            def run(self, *args, _inner=inner, _tag=tag, **kwargs):
+                ops.append(_tag + (" (in backward)" if timers.in_backward and "." not in _tag else ""))
+                try:
+                    return _inner(self, *args, **kwargs)
+                finally:
+                    ops.pop()
 
-        cls.forward = forward
-        timers.patched.append((cls, "forward", inner))
+            setattr(cls, attr, run)
+            timers.patched.append((cls, attr, inner))
 
     timers.wrap(conv, "_im2col", lambda a: "conv: im2col (gather, padding included)" + op_tag())
     timers.wrap(conv, "_col2im", lambda a: "conv: col2im (scatter-add, unpadding included)" + op_tag())
