@@ -206,6 +206,31 @@ def _with_key(fn, noise_pos, shape):
     return stepped
 
 
+def _game_step(step_fn, st: list, batches, noise, shape, state: dict, put):
+    """The step closure of a two-player workload (W2, W4): ``step_fn(*st, real, key_or_noise)`` returns the
+    new state, then the D and G losses (and the next key when it draws its own noise)."""
+    n = len(st)
+    donate = tuple(range(n))
+    if noise is None:
+        fn = jax.jit(_with_key(step_fn, n + 1, shape), donate_argnums=donate)
+    else:
+        fn = jax.jit(step_fn, donate_argnums=donate)
+
+    def step():
+        (real,) = batches[state["k"] % len(batches)]
+        if noise is None:
+            out = fn(*st, real, state["key"])
+            state["key"] = out[-1]
+        else:
+            out = fn(*st, real, put(noise(state["k"])))
+        st[:] = out[:n]
+        ld, lg = out[n], out[n + 1]
+        state["k"] += 1
+        _last[0] = lg
+        return ld, lg
+    return step
+
+
 def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtype=np.float32):
     if option not in (None, "cpu"):
         raise ValueError("the JAX implementation runs on the CPU only")
@@ -235,24 +260,7 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
     elif workload == "W2":
         pg = {k: v for k, v in init.items() if k.startswith("G")}
         pd = {k: v for k, v in init.items() if k.startswith("D")}
-        st = [pg, pd, adam_init(pg), adam_init(pd)]
-        if noise is None:
-            fn = jax.jit(_with_key(_gan_step, 5, shape), donate_argnums=(0, 1, 2, 3))
-        else:
-            fn = jax.jit(_gan_step, donate_argnums=(0, 1, 2, 3))
-
-        def step():
-            (real,) = batches[state["k"] % len(batches)]
-            if noise is None:
-                out = fn(*st, real, state["key"])
-                state["key"] = out[-1]
-            else:
-                out = fn(*st, real, put(noise(state["k"])))
-            st[:] = out[:4]
-            ld, lg = out[4], out[5]
-            state["k"] += 1
-            _last[0] = lg
-            return ld, lg
+        step = _game_step(_gan_step, [pg, pd, adam_init(pg), adam_init(pd)], batches, noise, shape, state, put)
     elif workload == "W4":
         pg = {k: v for k, v in init.items() if k.startswith("G")}
         pd = {k: v for k, v in init.items() if k.startswith("D")}
@@ -262,23 +270,7 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
             if k.endswith(".weight") and v.ndim == 1
         }
         st = [pg, pd, adam_init(pg), adam_init(pd), bufs]
-        if noise is None:
-            fn = jax.jit(_with_key(_dcgan_step, 6, shape), donate_argnums=(0, 1, 2, 3, 4))
-        else:
-            fn = jax.jit(_dcgan_step, donate_argnums=(0, 1, 2, 3, 4))
-
-        def step():
-            (real,) = batches[state["k"] % len(batches)]
-            if noise is None:
-                out = fn(*st, real, state["key"])
-                state["key"] = out[-1]
-            else:
-                out = fn(*st, real, put(noise(state["k"])))
-            st[:] = out[:5]
-            ld, lg = out[5], out[6]
-            state["k"] += 1
-            _last[0] = lg
-            return ld, lg
+        step = _game_step(_dcgan_step, st, batches, noise, shape, state, put)
     elif workload == "W3":
         st = [init, adam_init(init)]
         fn = jax.jit(_mlp_step, donate_argnums=(0, 1))
