@@ -180,3 +180,21 @@ def test_mode_collapse_demo(tmp_path):
         assert (tmp_path / f).stat().st_size > 0
     for name in ("collapsing", "healthy"):
         assert r[name]["n_modes"] == 8 and (tmp_path / name / "results.json").exists()
+
+
+def test_ema_of_g_warms_up():
+    """The EMA's decay starts at (1 + t) / (10 + t), so a short run samples from a G that has learned, not
+    from (mostly) the initial weights; later it is the configured decay."""
+    from minigen.training import gan_task
+    model = gan_task.build({"data_dim": 2, "latent_dim": 2, "hidden": 4, "depth": 1, "loss": "nonsaturating",
+                            "ema": 0.999})
+    first = [host(p.data).copy() for p in model.generator_ema.parameters()]
+    for p in model.generator.parameters():
+        p.data += 1.0
+    model.update_ema(0)                                  # decay 0.1: mostly the new weights
+    for e, f, p in zip(model.generator_ema.parameters(), first, model.generator.parameters()):
+        np.testing.assert_allclose(host(e.data), 0.1 * f + 0.9 * host(p.data), rtol=1e-5, atol=1e-6)
+    before = [host(p.data).copy() for p in model.generator_ema.parameters()]
+    model.update_ema(100_000)                            # the configured 0.999
+    for e, b, p in zip(model.generator_ema.parameters(), before, model.generator.parameters()):
+        np.testing.assert_allclose(host(e.data), 0.999 * b + 0.001 * host(p.data), rtol=1e-5, atol=1e-6)

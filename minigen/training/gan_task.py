@@ -148,9 +148,11 @@ class TaskGAN(GAN):
         """The network that maps latents to samples: the EMA of G if there is one, else G."""
         return self.generator_ema if self.ema > 0 else self.generator
 
-    def update_ema(self) -> None:
+    def update_ema(self, step: int) -> None:
+        """After training step ``step`` (0-based).  The decay warms up as min(ema, (1 + t) / (10 + t)), so a
+        short run is not dominated by G's initial weights (0.999 reaches its full value after ~9,000 steps)."""
         if self.ema > 0:
-            ema_update_(self.generator_ema, self.generator, self.ema)
+            ema_update_(self.generator_ema, self.generator, min(self.ema, (1.0 + step) / (10.0 + step)))
 
     def sample(self, n: int):
         with no_grad():
@@ -309,7 +311,7 @@ def run(args) -> dict:
                 g["lr"] = lr
         k = iter(range(step * d_steps, (step + 1) * d_steps))
         losses = model.train_step(lambda: data.batch(next(k), bs, seed), opt_d, opt_g)
-        model.update_ema()
+        model.update_ema(step)
         if (step + 1) % every == 0 or step + 1 == total:
             _progress_eval(step + 1)
         return {**losses, "lr": lr}
