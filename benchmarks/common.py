@@ -46,7 +46,7 @@ SIZES = {
         "full": {"dims": (1024, 1024, 1024, 1024), "batch": 512},
         "tiny": {"dims": (4, 5, 6, 3), "batch": 3},
     },
-    # minigen.zoo.dcgan's architecture (width c = 16, latent 32) on 28x28 images
+    # the paper's three-layer DCGAN (minigen.zoo.dcgan minus its stride-1 8x8 layer), c = 16, latent 32, 28x28
     "W4": {
         "full": {"image": 28, "ch": 16, "latent": 32, "batch": 64},
         "tiny": {"image": 8, "ch": 2, "latent": 3, "batch": 3},

@@ -41,7 +41,7 @@ def _load_named(module: nn.Module, arrays: dict, prefix: str):
 
 
 def dcgan(s: dict, dtype) -> tuple:
-    """W4's G and D (``common.w4_params``): minigen.zoo.dcgan's architecture as plain Sequentials."""
+    """W4's G and D (``common.w4_params``): the three-layer DCGAN of the paper as plain Sequentials."""
     c, s0 = s["ch"], s["image"] // 4
     G = nn.Sequential(
         nn.ConvTranspose2d(s["latent"], 4 * c, s0, 1, 0, bias=False, dtype=dtype),

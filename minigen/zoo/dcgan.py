@@ -12,9 +12,12 @@ and the paper's check that D learns a useful representation: a linear classifier
 
 The miniature keeps all of that on the 8x8 digits (pixels scaled from [0, 1] to [-1, 1] for the tanh):
 
-    G: z (32) -> ConvT k2 -> 4c x 2 x 2 -> ConvT k4 s2 -> 2c x 4 x 4 -> ConvT k4 s2 -> 1 x 8 x 8, tanh
+    G: z (32) -> ConvT k2 -> 4c x 2 x 2 -> ConvT k4 s2 -> 2c x 4 x 4 -> ConvT k4 s2 -> c x 8 x 8
+       -> ConvT k3 s1 -> 1 x 8 x 8, tanh
     D: 1 x 8 x 8 -> Conv k4 s2 -> c x 4 x 4 -> Conv k4 s2 -> 2c x 2 x 2 (the probed features) -> Conv k2 -> 1
-    with c = 32, 24,000 steps of batch 64 (the fraction of recognisable samples still rises slowly at 16,000)
+    with c = 64, 16,000 steps of batch 64.  (With G's last layer going straight from 2c x 4 x 4 to the image,
+    the fraction of recognisable samples stalled at 0.66-0.69 at c = 32 and 24,000 steps, and at c = 64;
+    the stride-1 layer at 8 x 8 lifted it to 0.76 on the worst seed.)
 
 (for 28x28 MNIST the first transposed conv makes 7x7 and D's last conv is 7x7).  It drops the paper's
 large data sets and deep nets.  Judged by the reference digit classifier (issue 6): the fraction of 1,000
@@ -50,7 +53,7 @@ from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
 
 N_CLASSES = 10
-DEFAULTS = {"data": "digits", "steps": 24000, "batch_size": 64, "latent_dim": 32, "latent": "uniform", "ch": 32,
+DEFAULTS = {"data": "digits", "steps": 16000, "batch_size": 64, "latent_dim": 32, "latent": "uniform", "ch": 64,
             "lr_g": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.999), "n_samples": 1000, "snapshots": 6,
             "probe_steps": 300}
 CONFIDENT_SHARE = 0.8   # samples confidently classified >= this share of the rate on real test digits
@@ -128,7 +131,7 @@ def _start(image_size: int) -> int:
 
 
 class Generator(Module):
-    """z (N, latent_dim) -> (N, 1, S, S) in [-1, 1]: three transposed convolutions, BN + ReLU between."""
+    """z (N, latent_dim) -> (N, 1, S, S) in [-1, 1]: four transposed convolutions, BN + ReLU between."""
 
     def __init__(self, latent_dim: int = 32, ch: int = 32, image_size: int = 8, channels: int = 1):
         super().__init__()
@@ -137,7 +140,9 @@ class Generator(Module):
         self.net = Sequential(
             ConvTranspose2d(latent_dim, 4 * ch, s0, 1, 0, bias=False), BatchNorm2d(4 * ch), ReLU(),   # s0 x s0
             ConvTranspose2d(4 * ch, 2 * ch, 4, 2, 1, bias=False), BatchNorm2d(2 * ch), ReLU(),        # 2 s0
-            ConvTranspose2d(2 * ch, channels, 4, 2, 1), Tanh())                                        # 4 s0
+            ConvTranspose2d(2 * ch, ch, 4, 2, 1, bias=False), BatchNorm2d(ch), ReLU(),                # 4 s0
+            # one stride-1 layer at full size: the digits' strokes are drawn from c maps, not 2c coarse ones
+            ConvTranspose2d(ch, channels, 3, 1, 1), Tanh())                                            # 4 s0
 
     def forward(self, z):
         return self.net(F.reshape(z, (z.shape[0], self.latent_dim, 1, 1)))
