@@ -193,6 +193,13 @@ def render_markdown(data, json_path: str | None = None) -> str:
     lim = meta.get("max_foreign_load")
     if meta.get("nice"):
         L.append(f"The measuring processes ran at nice {meta['nice']} (a shared machine).  ")
+    malloc = meta.get("malloc")
+    if malloc:
+        L.append(
+            "Host allocator, the same in every measuring process: "
+            + (f"minigen's settings ({malloc['why']}, `minigen/allocator.py`).  " if malloc["tuned"]
+               else f"glibc's defaults ({malloc['why']}).  ")
+        )
     if lim is not None:
         redone = sum(max(0, a - n) for _, a, n in loads)
         still = sum(1 for fl, _, _ in loads for x in fl if x is not None and x > lim)

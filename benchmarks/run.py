@@ -53,8 +53,13 @@ def per_workload(spec: str | None, default: dict) -> dict:
     return out
 
 
+MALLOC = ["minigen"]
+
+
 def worker_env(threads: int) -> dict:
     env = dict(os.environ)
+    if MALLOC[0] == "default":
+        env["MINIGEN_MALLOC"] = "default"   # no process, minigen's included, changes malloc's settings
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
         env[var] = str(threads)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -181,6 +186,12 @@ def main(argv=None) -> dict:
         default=120,
         help="before each measurement, wait up to this many seconds for the machine to be quiet",
     )
+    ap.add_argument(
+        "--malloc",
+        choices=("minigen", "default"),
+        default="minigen",
+        help="host allocator of every worker: minigen's settings (minigen/allocator.py) or glibc's defaults",
+    )
     ap.add_argument("--mem-steps", type=int, default=2000, help="memory check length (0: skip)")
     ap.add_argument("--mem-workloads", default="W1,W2", help="workloads of the memory check")
     ap.add_argument("--mem-impls", default="minigen")
@@ -191,6 +202,7 @@ def main(argv=None) -> dict:
 
     t_start = time.time()
     NICE[0] = args.nice
+    MALLOC[0] = args.malloc
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     for w in workloads:
         if w not in common.WORKLOADS:
@@ -316,6 +328,7 @@ def aggregate(raw, machine, skipped, memory, steps, warmup, args) -> dict:
             "skipped": skipped,
             "max_foreign_load": args.max_foreign_load,
             "nice": args.nice,
+            "malloc": machine.get("malloc"),
             "threads": args.threads,
             "repeats": args.repeats,
             "steps": steps,

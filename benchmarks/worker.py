@@ -8,6 +8,8 @@
 The result is one line ``BENCH_RESULT {json}`` on stdout.  The process limits itself to ``--threads``
 CPUs (default 2) before any library starts its thread pools: the BLAS / OpenMP variables are set (when
 the parent has not set them) and the process is pinned to that many CPUs, which also sizes XLA's pool.
+Every implementation's process also gets minigen's malloc settings (:func:`tune_allocator`; none with
+``MINIGEN_MALLOC=default``), so the comparison is of the steps, not of the allocators.
 """
 
 from __future__ import annotations
@@ -46,6 +48,19 @@ def limit_threads(n: int) -> dict:
             )
         },
     }
+
+
+def tune_allocator() -> dict:
+    """Give this process minigen's host-allocator settings (``minigen/allocator.py``) before any
+    implementation loads, so that every implementation is measured with the same malloc; skipped
+    when ``MINIGEN_MALLOC=default``.  The module is loaded on its own, without importing minigen."""
+    import importlib.util
+
+    where = importlib.util.find_spec("minigen").submodule_search_locations[0]
+    spec = importlib.util.spec_from_file_location("_minigen_allocator", os.path.join(where, "allocator.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.tune_host_allocator()
 
 
 def set_priority(nice: int):
@@ -443,6 +458,7 @@ def main(argv=None):
     ap.add_argument("--nice", type=int, default=0, help="change this process's scheduling priority")
     args = ap.parse_args(argv)
     threads = limit_threads(args.threads)
+    malloc = tune_allocator()
     if args.nice:
         threads["nice"] = set_priority(args.nice)
     if args.probe:
@@ -454,6 +470,7 @@ def main(argv=None):
     else:
         res = time_workload(args.impl, args.workload, args.steps, args.warmup, args.seed)
     res["thread_settings"] = threads
+    res["malloc"] = malloc
     sys.stdout.write(MARK + json.dumps(res) + "\n")
     sys.stdout.flush()
 

@@ -1,0 +1,21 @@
+"""The host-allocator settings applied at import (minigen/allocator.py)."""
+import platform
+
+import pytest
+
+from minigen import allocator
+
+
+def test_opt_out_leaves_malloc_alone(monkeypatch):
+    monkeypatch.setenv("MINIGEN_MALLOC", "default")
+    out = allocator.tune_host_allocator()
+    assert out == {"tuned": False, "why": "MINIGEN_MALLOC=default"}
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_settings_are_applied_on_glibc(monkeypatch):
+    monkeypatch.delenv("MINIGEN_MALLOC", raising=False)
+    out = allocator.tune_host_allocator()
+    assert out["tuned"], out["why"]
+    assert "M_MMAP_THRESHOLD = 32 MiB" in out["why"] and "M_TRIM_THRESHOLD = 256 MiB" in out["why"]
+    assert allocator.state == out
