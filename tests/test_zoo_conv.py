@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import SHARED_MNIST
 
 import minigen as mg
 from minigen import backend
@@ -55,6 +56,17 @@ def test_dcgan_architecture_rules():
     assert abs(w.std() - 0.02) < 0.002 and abs(w.mean()) < 0.002
     for opt in (model.opt_g, model.opt_d):
         assert opt.param_groups[0]["lr"] == 2e-4 and opt.param_groups[0]["betas"][0] == 0.5
+
+
+@pytest.mark.skipif(not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").exists(),
+                    reason="the MNIST test files are not beside this checkout")
+def test_dcgan_on_mnist_is_judged_by_a_classifier_of_mnist(monkeypatch):
+    """data='mnist': 28x28 nets, and the judge is the reference recipe trained on the 8,000 training
+    images (the 8x8 digit judge cannot read MNIST), accurate and confident on real test images."""
+    monkeypatch.setenv(dcgan.MNIST_ROOT_ENV, str(SHARED_MNIST))
+    r = dcgan.fit({"data": "mnist", "steps": 2, "ch": 2, "n_samples": 40, "probe_steps": 5, "snapshots": 1})
+    assert r["judge_accuracy"] >= 0.95 and r["real_confident"] >= 0.8
+    assert 0.0 <= r["confident"] <= 1.0 and len(r["class_fractions"]) == 10
 
 
 def test_image_scaling_round_trip():

@@ -41,7 +41,7 @@ from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 from minigen.nn import Linear, Module, ReLU, Sequential
 
-__all__ = ["DigitClassifier", "reference_classifier", "judge", "CONFIDENCE", "cache_dir"]
+__all__ = ["CONFIDENCE", "DigitClassifier", "cache_dir", "judge", "reference_classifier", "train_classifier"]
 
 CONFIDENCE = 0.9                 # a sample is "confidently classified" when its top probability >= this
 VERSION = 2                      # bump when the recipe changes: old cache files are then ignored
@@ -93,13 +93,22 @@ def _cache_file() -> Path | None:
 
 def _train(verbose: bool = False) -> DigitClassifier:
     from minigen.data import digits
-    from minigen.optim import Adam
     d = digits()
+    model = train_classifier(d.x_train, d.y_train, d.x_test, d.y_test)
+    if verbose:
+        print(f"reference digit classifier trained: test accuracy {model.accuracy:.2%}")
+    return model
+
+
+def train_classifier(x_train, y_train, x_test, y_test, hidden=SIZES[1:-1]) -> DigitClassifier:
+    """The reference recipe (outlier exposure, the settings above, its own generator) on any images
+    flattened to rows in [0, 1]: (n, D) -> an MLP D -> hidden -> 10; ``accuracy`` on the test rows."""
+    from minigen.optim import Adam
     g = backend.Generator(SEED)
-    model = DigitClassifier(generator=g)
+    x = backend.to_device(x_train, dtype=backend.default_float())
+    y = backend.to_device(y_train)
+    model = DigitClassifier(sizes=(x.shape[1], *hidden, 10), generator=g)
     opt = Adam(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    x = backend.to_device(d.x_train)
-    y = backend.to_device(d.y_train)
     n = x.shape[0]
     for epoch in range(EPOCHS):
         perm = g.permutation(n)
@@ -115,9 +124,7 @@ def _train(verbose: bool = False) -> DigitClassifier:
             loss.backward()
             opt.step()
     model.eval()
-    model.accuracy = test_accuracy(model)
-    if verbose:
-        print(f"reference digit classifier trained: test accuracy {model.accuracy:.2%}")
+    model.accuracy = float((model.predict(x_test) == backend.to_device(y_test)).mean())
     return model
 
 
@@ -135,13 +142,6 @@ def _outliers(x, y, idx, g):
     mixed = 0.5 * (x[idx[:m]] + x[other])
     w = xp.concatenate([xp.ones(2 * k, dtype=x.dtype), (y[idx[:m]] != y[other]).astype(x.dtype)])
     return xp.concatenate([noise, shuffled, mixed]), w
-
-
-def test_accuracy(model: DigitClassifier) -> float:
-    from minigen.data import digits
-    d = digits()
-    pred = model.predict(d.x_test)
-    return float((pred == backend.to_device(d.y_test)).mean())
 
 
 def reference_classifier(verbose: bool = False) -> DigitClassifier:

@@ -53,11 +53,12 @@ from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
 
 N_CLASSES = 10
-DEFAULTS = {"data": "digits", "steps": 16000, "batch_size": 64, "latent_dim": 32, "latent": "uniform", "ch": 64,
-            "lr_g": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.999), "n_samples": 1000, "snapshots": 6,
-            "probe_steps": 300}
+DEFAULTS = {"data": "digits", "data_dir": None, "steps": 16000, "batch_size": 64, "latent_dim": 32,
+            "latent": "uniform", "ch": 64, "lr_g": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.999), "n_samples": 1000,
+            "snapshots": 6, "probe_steps": 300}
 CONFIDENT_SHARE = 0.8   # samples confidently classified >= this share of the rate on real test digits
 MNIST_ROOT_ENV = "MINIGEN_MNIST_DIR"   # the folder with the MNIST IDX files (for data="mnist")
+_JUDGES: dict = {}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -80,7 +81,7 @@ class ImageData:
     """A split on the device: ``x_train`` (N, H*W) in [0, 1], ``y_train``, ``x_test``, ``y_test``; :meth:`batch`
     draws rows with replacement by the engine RNG and returns them as (n, 1, H, W) in [-1, 1] and labels."""
 
-    def __init__(self, name: str = "digits"):
+    def __init__(self, name: str = "digits", data_dir=None):
         dt = backend.default_float()
         if name == "digits":
             from minigen.data import digits
@@ -91,9 +92,9 @@ class ImageData:
             import os
 
             from minigen.data import mnist
-            root = os.environ.get(MNIST_ROOT_ENV)
+            root = data_dir or os.environ.get(MNIST_ROOT_ENV)
             if not root:
-                raise ValueError(f"data='mnist' needs the IDX files: set {MNIST_ROOT_ENV}=DIR")
+                raise ValueError(f"data='mnist' needs the IDX files: --set data_dir=DIR (or {MNIST_ROOT_ENV}=DIR)")
             d = mnist(root, split="test")
             xtr, ytr, xte, yte = d.x_test[:8000], d.y_test[:8000], d.x_test[8000:], d.y_test[8000:]
         else:
@@ -101,6 +102,17 @@ class ImageData:
         self.name, self.image_shape = name, tuple(d.image_shape)
         self.x_train, self.y_train = backend.to_device(xtr, dtype=dt), backend.to_device(ytr)
         self.x_test, self.y_test = backend.to_device(xte, dtype=dt), backend.to_device(yte)
+
+    def classifier(self):
+        """The judge: the reference digit classifier on digits; on MNIST the same recipe trained on this
+        split's 8,000 training images (tested on its 2,000), once per process."""
+        from minigen.models.classifier import reference_classifier, train_classifier
+        if self.name == "digits":
+            return reference_classifier()
+        key = (self.name, backend.get_backend())
+        if key not in _JUDGES:
+            _JUDGES[key] = train_classifier(self.x_train, self.y_train, self.x_test, self.y_test)
+        return _JUDGES[key]
 
     def batch(self, n: int):
         idx = backend.rng().integers(0, self.x_train.shape[0], size=(n,))
@@ -287,7 +299,7 @@ def _snapshot_steps(steps: int, k: int) -> list[int]:
 def fit(config: dict, seed: int = 0, out=None, quiet: bool = True) -> dict:
     cfg = {**DEFAULTS, **config}
     backend.manual_seed(seed)
-    data = ImageData(cfg["data"])
+    data = ImageData(cfg["data"], cfg["data_dir"])
     model = DCGAN(cfg, image_size=data.image_shape[0])
     z_fixed = model.latent(10, backend.Generator(seed + 1000))       # the same 10 latents at every snapshot
     snap_at = set(_snapshot_steps(cfg["steps"], cfg["snapshots"]))
@@ -303,13 +315,13 @@ def fit(config: dict, seed: int = 0, out=None, quiet: bool = True) -> dict:
     seconds = time.perf_counter() - t0
     samples = to_unit(model.generate(model.latent(cfg["n_samples"])))
     res = {"seed": seed, "data": cfg["data"], "seconds": round(seconds, 1), "history": history}
-    if cfg["data"] == "digits":
-        from minigen.models.classifier import judge
-        j = judge(samples)
-        spread = class_spread(j)
-        res.update({"confident": j["confident"], "real_confident": judge(data.x_test)["confident"],
-                    "class_fractions": [round(s, 4) for s in spread],
-                    "min_class": min(spread), "max_class": max(spread), "classes_covered": j["classes_covered"]})
+    from minigen.models.classifier import judge
+    clf = data.classifier()
+    j = judge(samples, clf)
+    spread = class_spread(j)
+    res.update({"confident": j["confident"], "real_confident": judge(data.x_test, clf)["confident"],
+                "judge_accuracy": clf.accuracy, "class_fractions": [round(s, 4) for s in spread],
+                "min_class": min(spread), "max_class": max(spread), "classes_covered": j["classes_covered"]})
     model.D.eval()
     res["probe_accuracy"] = linear_probe(model.D.features, data, steps=cfg["probe_steps"], seed=seed)
     model.D.train()
