@@ -1,5 +1,6 @@
 """Every zoo variant: its distinctive loss is gradchecked (second order where it differentiates a
 gradient), a seconds-long run works, and the registry, CLI listing and report are consistent."""
+import importlib
 import json
 import math
 
@@ -38,6 +39,8 @@ def test_registry_entries_are_complete():
     for v in VARIANTS.values():
         assert v.title and v.paper and v.idea and v.data and v.criterion and v.module, v.name
         assert v.seeds >= 3
+        # the module is the one that defines it, even when another variant imported it first
+        assert any(x is v for x in vars(importlib.import_module(v.module)).values()), (v.name, v.module)
 
 
 def test_cli_lists_every_variant(capsys):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -41,6 +42,7 @@ _INFRA = {"registry", "game", "report", "fixtures", "criteria", "gradcheck_cases
 def register(v: Variant) -> Variant:
     if v.name in VARIANTS:
         raise ValueError(f"zoo: variant {v.name!r} registered twice")
+    v.module = v.module or sys._getframe(1).f_globals["__name__"]    # the module that registers it
     VARIANTS[v.name] = v
     return v
 
@@ -50,7 +52,5 @@ def load_all() -> dict[str, Variant]:
     import minigen.zoo as pkg
     for m in pkgutil.iter_modules(pkg.__path__):
         if m.name not in _INFRA and not m.name.startswith("_"):
-            mod = importlib.import_module(f"minigen.zoo.{m.name}")
-            for v in VARIANTS.values():
-                v.module = v.module or mod.__name__
+            importlib.import_module(f"minigen.zoo.{m.name}")
     return VARIANTS
