@@ -50,6 +50,20 @@ def test_cli_lists_every_variant(capsys):
         assert name in out
 
 
+def test_unknown_settings_are_refused_by_name(tmp_path):
+    """--set with a name the variant never reads is an error that names it, not a silent no-op;
+    every variant accepts its fast overrides and the settings of its defaults."""
+    for v in VARIANTS.values():
+        cfg = v.config(**v.fast)
+        assert all(cfg[k] == x for k, x in v.fast.items()), v.name
+        with pytest.raises(ValueError, match=f"{v.name}: unknown setting.*hiden"):
+            v.config(hiden=3)
+    with pytest.raises(SystemExit, match="unknown setting.*chh; known: .*ch, data"):
+        main(["train", "dcgan", "--steps", "1", "--set", "chh=3", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        main(["train", "dcgan", "--steps", "1", "--set", "ch", "--out", str(tmp_path)])
+
+
 def test_report_is_generated_from_rows(tmp_path):
     fig = tmp_path / "f.png"
     fig.write_bytes(b"\x89PNG fake")

@@ -42,8 +42,14 @@ def _parse_value(text):
 
 def _zoo_runner(v):
     def run(args):
+        bad = [kv for kv in args.set if "=" not in kv]
+        if bad:
+            raise SystemExit(f"--set takes KEY=VALUE, got {bad[0]!r}")
         overrides = dict(kv.split("=", 1) for kv in args.set)
-        config = v.config(steps=args.steps, **{k: _parse_value(x) for k, x in overrides.items()})
+        try:
+            config = v.config(steps=args.steps, **{k: _parse_value(x) for k, x in overrides.items()})
+        except ValueError as e:        # an unknown setting: say which, and what there is
+            raise SystemExit(str(e)) from None
         out = Path(args.out or f"runs/{v.name}")
         res = v.fit(config, seed=args.seed, out=out, quiet=args.quiet)
         measured, passed = v.judge([res])

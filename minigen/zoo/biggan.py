@@ -488,6 +488,6 @@ VARIANT = register(Variant(
     criterion="conditional accuracy >= 90% at truncation 0.5 (reference classifier, 100 samples per class), and "
               "as the threshold tightens 2 -> 1 -> 0.5 -> 0.25 fidelity rises and diversity falls; every seed",
     fit=fit, judge=judge, gradcheck_case=gradcheck_case,
-    defaults=dict(DEFAULTS),
+    defaults=dict(DEFAULTS), options=("sn",),
     fast={"steps": 12, "ch": 4, "ema_start": 6, "per_class": 10, "standing_batches": 2},
     seeds=3))

@@ -234,4 +234,4 @@ VARIANT = register(Variant(
               "on every seed",
     fit=fit, judge=judge, gradcheck_case=gradcheck_case,
     defaults={"data": "ring8", "steps": 1500, "latent_dim": 2, "n_codes": 8, "lam": 1.0},
-    fast={"steps": 20, "hidden": 16, "per_code": 50}, seeds=3))
+    options=tuple(DEFAULTS), fast={"steps": 20, "hidden": 16, "per_code": 50}, seeds=3))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from minigen import functional as F
 from minigen.zoo.criteria import mode_criterion
-from minigen.zoo.game import Game, toy_fit
+from minigen.zoo.game import TOY_DEFAULTS, Game, toy_fit
 from minigen.zoo.gradcheck_cases import toy_loss_case
 from minigen.zoo.registry import Variant, register
 
@@ -72,7 +72,7 @@ def _register(name, coding, tuned=TUNED):
         judge=mode_criterion(min_modes=7, min_hq=0.8, min_passing=4),
         gradcheck_case=lambda: toy_loss_case(LSGAN, {"coding": coding}),
         defaults={"data": "ring8", "coding": coding, **tuned},
-        fast={"steps": 20, "hidden": 16}, seeds=5))
+        options=tuple(TOY_DEFAULTS), fast={"steps": 20, "hidden": 16}, seeds=5))
 
 
 VARIANT = _register("lsgan", "-1,1,0")

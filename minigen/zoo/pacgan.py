@@ -33,7 +33,7 @@ from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 from minigen.nn import MLP
 from minigen.zoo.criteria import mean_std
-from minigen.zoo.game import Game, toy_fit
+from minigen.zoo.game import TOY_DEFAULTS, Game, toy_fit
 from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
 
@@ -134,7 +134,7 @@ def _register(name, m):
         # the grid needs long training; the learning rates fall to 2% over the second half (sharper modes)
         defaults={"data": "grid25", "pack": m, "steps": 12000, "lr_g": 1e-3, "lr_d": 1e-3, "batch_size": 128,
                   "hidden": 128, "lr_decay": 0.02, "decay_start": 0.5},
-        fast={"steps": 20, "hidden": 16}, seeds=5))
+        options=tuple(TOY_DEFAULTS), fast={"steps": 20, "hidden": 16}, seeds=5))
 
 
 VARIANT = _register("pacgan", 2)

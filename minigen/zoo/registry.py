@@ -26,12 +26,18 @@ class Variant:
     judge: Callable              # judge(results: list[dict]) -> (measured: str, passed: bool)
     gradcheck_case: Callable     # () -> (fn, inputs, second_order: bool)
     defaults: dict = field(default_factory=dict)   # the full run's configuration
+    options: tuple = ()          # further settings fit() reads (with their defaults inside the module)
     fast: dict = field(default_factory=dict)       # overrides for a seconds-long smoke run
     seeds: int = 3               # seeds of the full check
     figure: str = "figure.png"   # the file fit() writes into its run folder, shown in docs/zoo.md
     module: str = ""
 
     def config(self, **overrides) -> dict:
+        """The full run's settings with ``overrides``; a name fit() never reads is an error, not ignored."""
+        unknown = sorted(set(overrides) - set(self.defaults) - set(self.options))
+        if unknown:
+            known = ", ".join(sorted(set(self.defaults) | set(self.options)))
+            raise ValueError(f"{self.name}: unknown setting(s) {', '.join(unknown)}; known: {known}")
         return {**self.defaults, **{k: v for k, v in overrides.items() if v is not None}}
 
 

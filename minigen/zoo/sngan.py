@@ -28,7 +28,7 @@ from minigen.backend import xp
 from minigen.nn import Linear
 from minigen.nn.spectral_norm import spectral_norm
 from minigen.zoo.criteria import mode_criterion
-from minigen.zoo.game import Game, toy_fit
+from minigen.zoo.game import TOY_DEFAULTS, Game, toy_fit
 from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
 
@@ -115,4 +115,4 @@ VARIANT = register(Variant(
     # the learning rates fall to 5% over the second half so the samples settle
     defaults={"data": "ring8", "steps": 2000, "lr_g": 2e-4, "lr_d": 2e-4, "betas": (0.0, 0.9), "n_critic": 5,
               "batch_size": 256, "hidden": 128, "lr_decay": 0.05},
-    fast={"steps": 10, "hidden": 16}, seeds=3))
+    options=tuple(TOY_DEFAULTS), fast={"steps": 10, "hidden": 16}, seeds=3))

@@ -37,7 +37,7 @@ from minigen.backend import xp
 from minigen.metrics import sliced_wasserstein
 from minigen.nn import MLP
 from minigen.zoo.criteria import mean_std
-from minigen.zoo.game import Game, toy_fit
+from minigen.zoo.game import TOY_DEFAULTS, Game, toy_fit
 from minigen.zoo.gradcheck_cases import toy_loss_case
 from minigen.zoo.registry import Variant, register
 
@@ -162,4 +162,5 @@ VARIANT = register(Variant(
     # slow G (5e-4 converged by checkpoint 1, Spearman ~0); measured seeds 0/1/2: 8/8/7 modes, rho .94/.95/.92
     defaults={"data": "ring8", "steps": 3000, "optimizer": "rmsprop", "lr_g": 3e-5, "lr_d": 1e-4, "n_critic": 5,
               "clip": 0.01, "batch_size": 256, "hidden": 128, "monitor_n": 2000},
+    options=(*TOY_DEFAULTS, *WGAN_DEFAULTS),
     fast={"steps": 20, "hidden": 16, "critic_hidden": 16, "monitor_n": 64, "critic_warmup": 2}, seeds=3))

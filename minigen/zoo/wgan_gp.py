@@ -29,7 +29,7 @@ from minigen.autograd.engine import grad
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 from minigen.zoo.criteria import mode_criterion
-from minigen.zoo.game import Game, toy_fit
+from minigen.zoo.game import TOY_DEFAULTS, Game, toy_fit
 from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
 from minigen.zoo.wgan import critic_loss, generator_loss
@@ -92,4 +92,4 @@ VARIANT = register(Variant(
     gradcheck_case=gradcheck_case,
     defaults={"data": "grid25", "steps": 8000, "n_critic": 5, "gp_lambda": 0.1, "lr_g": 1e-3, "lr_d": 1e-3,
               "betas": (0.5, 0.9), "batch_size": 256, "hidden": 128, "lr_decay": 0.05, "decay_start": 0.6},
-    fast={"steps": 10, "hidden": 16}, seeds=3))
+    options=tuple(TOY_DEFAULTS), fast={"steps": 10, "hidden": 16}, seeds=3))
