@@ -5,7 +5,7 @@ step (im2col columns, activations, gradients).  glibc's malloc serves blocks abo
 (128 KiB, raised dynamically) with fresh ``mmap`` pages and trims the heap's free top back to the
 kernel, so each step pays a page fault per 4 KiB page it touches again.  Faults are dear on a virtual
 machine: on the 2-core VM of ``benchmarks/README.md`` the scatter-add of a DCGAN input gradient into a
-fresh 1 MiB image took 4.8 ms instead of 0.65 ms, and the W4 step went from 36 ms to 25 ms with the
+fresh 1 MiB image took 4.8 ms instead of 0.65 ms, and the W4 step went from 36.7 ms to 24.3 ms with the
 settings below.
 
 :func:`tune_host_allocator` (run when minigen is imported) sets, through ``mallopt``:
