@@ -26,9 +26,9 @@ regression on D's penultimate features of the train digits, scored on the test d
 
 MNIST (``--set data=mnist --set data_dir=DIR``; only the 10k test file is assumed: 8,000 train, 2,000
 test) is judged by the same classifier recipe trained on those 8,000 images (97.2% test accuracy,
-confident on 89.9% of real test images).  One seed at c = 32 (c = 64 is 2.7x slower) missed the bar:
-52.8% confident after 5,000 steps, 56.9% after 12,000 (bar 71.9%; classes 6.9%-17.4%; probe 96.2%;
-27 min on one core), figure in ``docs/dcgan_mnist.png``.
+confident on 89.9% of real test images).  One seed at c = 32 missed the bar: 52.8% confident after
+5,000 steps, 56.9% after 12,000 (bar 71.9%; classes 6.9%-17.4%; probe 96.2%; 27 min on one core),
+figure in ``docs/dcgan_mnist.png``; c = 64 (2.7x slower per step) gave 54.7% after 6,000 steps.
 """
 from __future__ import annotations
 
