@@ -20,7 +20,6 @@ glibc only (elsewhere it does nothing) and is skipped when ``MINIGEN_MALLOC=defa
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3     # glibc's <malloc.h> parameter numbers
@@ -35,9 +34,9 @@ def tune_host_allocator() -> dict:
         state.update(tuned=False, why="MINIGEN_MALLOC=default")
         return dict(state)
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+        # the process's own symbols, which hold the C library's: no library search (a subprocess) at import
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):
         state.update(tuned=False, why="no glibc mallopt on this platform")
         return dict(state)
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
