@@ -14,11 +14,17 @@ import json
 import math
 import time
 
-import numpy as np
 
 import minigen as mg
 from minigen.models import VAE
-from minigen.training.datasets import load_train_data
+from minigen.data import DataLoader, catalog
+
+
+def batches(data, epochs, seed):
+    """The same mini-batches for both engines: the DataLoader's shuffled epochs of 64 (last partial one
+    dropped), as host arrays."""
+    loader = DataLoader(data.x_train, batch_size=64, shuffle=True, drop_last=True, seed=seed)
+    return [mg.to_host(loader.next().data) for _ in range(epochs * len(loader))]
 
 
 def train_minigen(data, latent, epochs, seed):
@@ -26,9 +32,8 @@ def train_minigen(data, latent, epochs, seed):
     model = VAE(64, latent, hidden=(256, 128))
     init = {k: mg.to_host(v).copy() for k, v in model.state_dict().items()}
     opt = mg.optim.Adam(model.parameters(), lr=2e-3)
-    steps = epochs * data.batches_per_epoch(64)
-    for step in range(steps):
-        loss = model.elbo(data.batch(step, 64, seed)).loss()
+    for x in batches(data, epochs, seed):
+        loss = model.elbo(mg.tensor(mg.to_device(x))).loss()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -83,9 +88,8 @@ def train_torch(data, latent, epochs, seed, init):
             layer, kind = tname.rsplit(".", 1)
             p.copy_(torch.from_numpy(init[f"{names[layer]}.{kind}"]))
     opt = torch.optim.Adam(m.parameters(), lr=2e-3)
-    steps = epochs * data.batches_per_epoch(64)
-    for step in range(steps):
-        x = torch.from_numpy(mg.to_host(data.batch(step, 64, seed).data))
+    for xb in batches(data, epochs, seed):
+        x = torch.from_numpy(xb)
         loss = -m.elbo(x).mean()
         opt.zero_grad()
         loss.backward()
@@ -102,7 +106,7 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--out", default="benchmarks/parity_vae.json")
     args = p.parse_args(argv)
-    data = load_train_data("digits")
+    data = catalog.load("digits")
     rows = []
     for latent in args.latent:
         for seed in range(args.seeds):

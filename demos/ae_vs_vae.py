@@ -59,10 +59,11 @@ import numpy as np  # noqa: E402
 
 import minigen as mg  # noqa: E402
 import minigen.functional as F  # noqa: E402
-from minigen.models.vae import VAE, AutoEncoder  # noqa: E402
+from minigen import training  # noqa: E402
+from minigen.data import DataLoader, catalog  # noqa: E402
+from minigen.models.classifier import fit_classifier  # noqa: E402
+from minigen.models.vae import VAE  # noqa: E402
 from minigen.nn import MLP  # noqa: E402
-from minigen.optim import Adam  # noqa: E402
-from minigen.training.datasets import load_train_data  # noqa: E402
 from minigen.training.vae_task import knn_accuracy  # noqa: E402
 
 KINDS = ("ae", "vae")
@@ -74,38 +75,25 @@ LABELS = {"real": "real test images", "recon": "reconstructions of test images",
           "midpoint": "midpoints between code pairs", "prior": "prior samples (AE: Gaussian fit)"}
 
 
-def train(model, data, epochs: int, batch_size: int, lr: float, seed: int) -> list[float]:
-    """Adam on ``model.loss`` (the AE's reconstruction error, the VAE's -ELBO) over shuffled mini-batches;
-    returns the mean loss of each epoch."""
-    opt = Adam(model.parameters(), lr=lr)
-    nb = data.batches_per_epoch(batch_size)
-    history = []
-    for epoch in range(epochs):
-        total = 0.0
-        for i in range(nb):
-            loss = model.loss(data.batch(epoch * nb + i, batch_size, seed))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item()
-        history.append(total / nb)
-    return history
+def train(kind: str, args, out: Path):
+    """The ``minigen train ae|vae`` task (the one training loop; its run folder in ``out``): Adam on the
+    AE's reconstruction error or the VAE's -ELBO over shuffled mini-batches.  Returns the trained model and
+    its training loss at the end of each epoch."""
+    cls = training.task_class(kind)
+    hidden = [int(h) for h in args.hidden.split(",")]
+    config = cls.make_config(args.seed, data="digits", latent_dim=2, hidden=hidden, likelihood="bernoulli",
+                             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr)
+    training.train(config, out, quiet=True, figures=False, echo=None)
+    run = training.Run.open(out)
+    model = training.load_task(run).model
+    return model, [m["loss"] for m in run.metrics()]
 
 
 def train_classifier(data, epochs: int, seed: int):
     """A 64-128-10 MLP on the training images: the judge of decoded images."""
     clf = MLP([data.dim, 128, 10], activation="relu")
-    opt = Adam(clf.parameters(), lr=2e-3)
-    n, bs = len(data.x_train), 64
-    for epoch in range(epochs):
-        perm = np.random.default_rng([seed, 7, epoch]).permutation(n)
-        for i in range(n // bs):
-            idx = perm[i * bs:(i + 1) * bs]
-            logits = clf(mg.tensor(mg.to_device(data.x_train[idx])))
-            loss = F.cross_entropy(logits, mg.to_device(data.y_train[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    batches = DataLoader((data.x_train, data.y_train), batch_size=64, shuffle=True, drop_last=True, seed=seed + 7)
+    fit_classifier(clf, batches, epochs * len(batches), lr=2e-3)
     clf.eval()
     return clf
 
@@ -205,15 +193,13 @@ def run(args) -> dict:
     t0 = time.perf_counter()
     mg.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    data = load_train_data("digits")
-    hidden = tuple(int(h) for h in args.hidden.split(","))
+    data = catalog.load("digits")
 
     # ---------------- train ----------------
     models, history, seconds = {}, {}, {}
     for kind in KINDS:
         t = time.perf_counter()
-        model = (AutoEncoder if kind == "ae" else VAE)(data.dim, 2, hidden=hidden, likelihood="bernoulli")
-        history[kind] = train(model, data, args.epochs, args.batch_size, args.lr, args.seed)
+        model, history[kind] = train(kind, args, out / kind)
         model.eval()
         models[kind], seconds[kind] = model, time.perf_counter() - t
         print(f"{NAMES[kind]:>11s}: {args.epochs} epochs in {seconds[kind]:.1f} s, final training loss "
@@ -305,7 +291,7 @@ def run(args) -> dict:
                _grid_figure(out / "grid.png", models, geo, codes, args),
                _interpolation_figure(out / "interpolations.png", models, codes, data, pair_a, pair_b)]
     result = {"classifier_test_accuracy": clf_acc, "real_conf": float(real["conf"].mean()),
-              "real_nn": float(real["nn"].mean()), "epochs": args.epochs, "hidden": list(hidden),
+              "real_nn": float(real["nn"].mean()), "epochs": args.epochs, "hidden": [int(h) for h in args.hidden.split(",")],
               "figures": [str(f) for f in figures]}
     for k in KINDS:
         result.update({f"{k}_{key}": v for key, v in res[k].items()})

@@ -8,7 +8,7 @@
                  ``--steps``: standardised coordinates, PacGAN packing, the R1 penalty on D, larger
                  batches and a final learning-rate decay.
 
-Both are trained with ``minigen.training.gan_task`` (the code of ``minigen train gan``) into
+Both are trained by :class:`minigen.training.gan_task.GANTask` (the task of ``minigen train gan``) into
 ``OUT/collapsing`` and ``OUT/healthy`` (each a full run folder with its own figures); this demo adds the
 side-by-side figures: samples over training, the mode histogram over time, and the metrics (modes
 covered, high-quality samples, reverse KL of the mode histogram, on 2,500 samples).
@@ -31,25 +31,23 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from minigen import training  # noqa: E402
 from minigen.data import toy2d  # noqa: E402
-from minigen.training import gan_task  # noqa: E402
+from minigen.training.gan_figures import pick  # noqa: E402
+from minigen.training.gan_task import GANTask  # noqa: E402
 
-# the collapsing configuration (flags of `minigen train gan`), per data set
+# the collapsing configuration (settings of `minigen train gan`), per data set
 COLLAPSING = {
-    "ring8": ["--standardize", "off", "--r1", "0", "--lr-decay", "0", "--batch-size", "64", "--lr", "1e-3"],
-    "grid25": ["--standardize", "off", "--r1", "0", "--lr-decay", "0", "--batch-size", "64", "--lr", "1e-3"],
+    "ring8": {"standardize": False, "r1": 0.0, "lr_final": 1.0, "batch_size": 64, "lr_g": 1e-3, "lr_d": 1e-3},
+    "grid25": {"standardize": False, "r1": 0.0, "lr_final": 1.0, "batch_size": 64, "lr_g": 1e-3, "lr_d": 1e-3},
 }
 
 
-def train(data: str, flags: list, steps: int, seed: int, out: Path, every: int) -> dict:
-    p = argparse.ArgumentParser()
-    gan_task.add_args(p)
-    args = p.parse_args(["--data", data, "--steps", str(steps), "--seed", str(seed), "--out", str(out),
-                         "--eval-every", str(every), "--quiet"] + flags)
-    res = gan_task.run(args)
-    lines = [json.loads(v) for v in (out / "metrics.jsonl").read_text().splitlines() if v.strip()]
-    res["evals"] = [m for m in lines if m.get("eval")]
-    res["snapshots"] = gan_task._snapshots(out)
+def train(data: str, settings: dict, steps: int, seed: int, out: Path, every: int) -> dict:
+    config = GANTask.make_config(seed, data=data, steps=steps, eval_every=every, **settings)
+    res = training.train(config, out, quiet=True)
+    res["evals"] = [m for m in training.Run.open(out).metrics() if m.get("eval")]
+    res["snapshots"] = training.Run.open(out).snapshots()
     return res
 
 
@@ -58,7 +56,7 @@ def main(argv=None) -> dict:
     p.add_argument("--data", choices=sorted(COLLAPSING), default="ring8")
     p.add_argument("--steps", type=int, default=6000,
                    help="training steps of each configuration (default 6000: a short version of the healthy "
-                   "default, whose full length is gan_task.DEFAULTS[data]['steps'])")
+                   "default, whose full length is 50,000 steps)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/demos/gan_mode_collapse")
     a = p.parse_args(argv)
@@ -68,7 +66,7 @@ def main(argv=None) -> dict:
     steps = a.steps
     every = max(1, steps // 20)
     runs = {"collapsing": train(a.data, COLLAPSING[a.data], steps, a.seed, out / "collapsing", every),
-            "healthy": train(a.data, [], steps, a.seed, out / "healthy", every)}
+            "healthy": train(a.data, {}, steps, a.seed, out / "healthy", every)}
 
     toy = toy2d(a.data, 2500, seed=a.seed + 10_000)
     lim = float(np.abs(toy.x).max()) * 1.25
@@ -96,7 +94,7 @@ def main(argv=None) -> dict:
 def _snapshots_side_by_side(runs, toy, lim, path, k: int = 6):
     fig, axes = plt.subplots(2, k, figsize=(2.6 * k, 5.6), squeeze=False)
     for row, (name, r) in enumerate(runs.items()):
-        snaps = gan_task._pick(r["snapshots"], k)
+        snaps = pick(r["snapshots"], k)
         em = {m["step"]: m for m in r["evals"]}
         for col in range(k):
             ax = axes[row, col]

@@ -102,7 +102,7 @@ def main(argv=None) -> dict:
         if step == a.d_steps:
             break
         idx = backend.rng().integers(0, x_all.shape[0], size=(a.batch_size,))
-        d = gan.d_loss(Tensor(x_all[idx]))
+        d = gan.d_loss(Tensor(x_all[idx]), gan.sample(a.batch_size))
         opt.zero_grad()
         d.backward()
         opt.step()
@@ -133,7 +133,7 @@ def main(argv=None) -> dict:
         ylabel="|| grad of G's loss wrt G's weights ||", logy=True, logx=True,
         title="a stronger D starves the minimax generator of gradient",
         twin={"D accuracy": [r["accuracy"] for r in rows]}, twin_label="D accuracy"))]
-    from minigen.training.gan_task import discriminator_grid
+    from minigen.training.gan_figures import discriminator_grid
     lim = 1.8
     gan.pack = 1
     xs_, prob = discriminator_grid(gan, lim)

@@ -10,6 +10,10 @@ import sys
 import time
 
 
+class UsageError(Exception):
+    """A mistyped command line; reported in one line with exit status 2."""
+
+
 def _gradcheck_args(p: argparse.ArgumentParser):
     p.add_argument("ops", nargs="*", help="only these ops (default: every registered op)")
     p.add_argument("--first-only", action="store_true", help="skip the second-order checks")
@@ -20,6 +24,13 @@ def cmd_gradcheck(args) -> int:
     from minigen.gradcheck import check, gradgrad_report
     from minigen.ops.registry import cases
 
+    known = sorted({name for name, _, _ in cases()})
+    unknown = [op for op in args.ops if op not in known]
+    if unknown:
+        import difflib
+        close = [m for op in unknown for m in difflib.get_close_matches(op, known, n=1)]
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise UsageError(f"unknown op(s) {', '.join(unknown)}{hint}; known ops: {', '.join(known)}")
     print(f"{'op':<34}{'case':<22}{'1st-order err':>14}{'2nd-order err':>15}  result")
     n_fail = n = 0
     t0 = time.perf_counter()
@@ -56,24 +67,16 @@ COMMANDS = {
 }
 
 
-def _register_optional():
-    """Commands whose modules may be heavier; imported when the CLI starts."""
-    try:
-        from minigen.training import commands
-    except ImportError:
-        return
-    COMMANDS.update(commands.COMMANDS)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    _register_optional()
+    from minigen.training import commands
+    COMMANDS.update(commands.COMMANDS)
     parser = argparse.ArgumentParser(prog="minigen", description="minigen: VAEs and GANs with hand-written, "
                                      "finite-difference-checked gradients")
     parser.add_argument("--backend", choices=["numpy", "cupy", "strict"], default=None,
                         help="array backend (default: $MINIGEN_BACKEND or numpy)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS threads (default 1 for train and zoo: their models are small, where one thread "
-                             "is fastest and a second one only fights other processes for the cores)")
+                        help="BLAS threads (default 1 for train, zoo, eval and sample: their models are small, where "
+                             "one thread is fastest, and eval then repeats training's sums bit for bit)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (fn, add_args, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=fn.__doc__)
@@ -82,18 +85,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _user_errors() -> tuple:
+    """The exceptions that mean the user asked for something that cannot be done: one line, exit 2."""
+    from minigen.data import DatasetNotFoundError, IDXError
+    from minigen.serialization import CheckpointError
+    from minigen.training.task import ConfigError
+    return (UsageError, ConfigError, DatasetNotFoundError, IDXError, CheckpointError)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.backend:
-        from minigen.backend import set_backend
-        set_backend(args.backend)
-    threads = args.threads or (1 if args.command in ("train", "zoo") else None)
-    if threads:
-        from threadpoolctl import threadpool_limits
-        with threadpool_limits(limits=threads, user_api="blas"):
-            return args.func(args) or 0
-    return args.func(args) or 0
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be positive, got {args.threads}")
+    try:
+        if args.backend:
+            from minigen.backend import set_backend
+            try:
+                set_backend(args.backend)
+            except RuntimeError as e:        # CuPy or its device missing: the message says what to install
+                raise UsageError(str(e)) from None
+        # one BLAS thread for runs: their models are small, and eval / sample then repeat training's sums exactly
+        threads = args.threads or (1 if args.command in ("train", "zoo", "eval", "sample") else None)
+        if threads:
+            from threadpoolctl import threadpool_limits
+            with threadpool_limits(limits=threads, user_api="blas"):
+                return args.func(args) or 0
+        return args.func(args) or 0
+    except _user_errors() as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"minigen {args.command}: error: {msg}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

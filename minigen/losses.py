@@ -11,6 +11,11 @@ Using log sigmoid(l) = -softplus(-l) and log(1 - sigmoid(l)) = -softplus(l):
                                                                                    vanishes when D wins)
     generator_loss_nonsaturating -E[log D(G(z))] = E[softplus(-l_fake)]           (same fixed point,
                                                                                    strong gradients early)
+
+and the hinge loss of Geometric GAN / SN-GAN / BigGAN (D outputs a score s):
+
+    hinge_d_loss                 E[relu(1 - s_real)] + E[relu(1 + s_fake)]
+    hinge_g_loss                 -E[s_fake]
 """
 from __future__ import annotations
 
@@ -40,3 +45,13 @@ def generator_loss(fake_logits, kind: str = "nonsaturating"):
     if kind == "minimax":
         return generator_loss_minimax(fake_logits)
     raise ValueError(f"generator loss must be one of {GENERATOR_LOSSES}, got {kind!r}")
+
+
+def hinge_d_loss(real_out, fake_out):
+    """E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]"""
+    return F.mean(F.relu(1.0 - real_out)) + F.mean(F.relu(1.0 + fake_out))
+
+
+def hinge_g_loss(fake_out):
+    """-E[D(G(z))]"""
+    return -F.mean(fake_out)

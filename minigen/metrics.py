@@ -18,6 +18,10 @@ undefined and ``rev_kl`` is reported as ``inf``.  For a perfect sampler of a 2-D
 far apart, ``hq`` is P(chi^2_2 < 9) = 1 - e^{-4.5} ~= 0.989 at threshold 3, and ``rev_kl`` is the small
 multinomial noise of n samples (~ (K - 1) / (2n): ~0.005 for K = 25, n = 2,500).
 
+``mmd2(x, y)`` is the unbiased Gaussian-kernel maximum mean discrepancy of two samples (Gretton et al.
+2012); ``pca_reconstruction_mse`` the error of the best linear code of a given size (a baseline for
+autoencoders); ``class_diversity`` how varied the samples of each class are, relative to real data.
+
 ``sliced_wasserstein(a, b)`` is the sliced 2-Wasserstein distance between two point clouds: the root
 mean, over random unit directions, of the squared 1-D Wasserstein-2 distance between the projections
 (computed exactly from the sorted projections, also for clouds of different sizes).
@@ -34,7 +38,8 @@ from minigen import backend
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 
-__all__ = ["mode_coverage", "ModeCoverage", "histogram_kl_uniform", "summarize", "sliced_wasserstein"]
+__all__ = ["mode_coverage", "ModeCoverage", "histogram_kl_uniform", "summarize", "sliced_wasserstein", "mmd2",
+           "pca_reconstruction_mse", "class_diversity"]
 
 
 def _device(a, dtype=None):
@@ -149,3 +154,56 @@ def sliced_wasserstein(a, b, n_projections: int = 128, generator=None) -> float:
         iy = xp.minimum((mids * m).astype(xp.int64), m - 1)
         w2 = (((px[ix] - py[iy]) ** 2) * widths[:, None]).sum(0)
     return float(xp.sqrt(w2.mean()))
+
+
+def _sq_dists(a, b):
+    return (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+
+
+def mmd2(x, y, bandwidth: float = 1.0) -> float:
+    """The unbiased estimate of the squared maximum mean discrepancy between samples ``x`` (n, d) and
+    ``y`` (m, d) with the Gaussian kernel k(a, b) = exp(-||a - b||^2 / (2 bandwidth^2)) (Gretton et al.
+    2012, eq. 3):
+
+        MMD^2_u = sum_{i != j} k(x_i, x_j) / (n (n-1)) + sum_{i != j} k(y_i, y_j) / (m (m-1))
+                  - 2 sum_{i, j} k(x_i, y_j) / (n m)
+
+    It is zero in expectation when both samples come from the same distribution (and may then be slightly
+    negative)."""
+    x, y = _device(x), _device(y)
+    n, m = x.shape[0], y.shape[0]
+    g = -0.5 / bandwidth ** 2
+    kxx = xp.exp(g * _sq_dists(x, x))
+    kyy = xp.exp(g * _sq_dists(y, y))
+    kxy = xp.exp(g * _sq_dists(x, y))
+    sxx = (float(kxx.sum()) - float(xp.trace(kxx))) / (n * (n - 1))
+    syy = (float(kyy.sum()) - float(xp.trace(kyy))) / (m * (m - 1))
+    return sxx + syy - 2.0 * float(kxy.mean())
+
+
+def pca_reconstruction_mse(train, test, k: int) -> float:
+    """Mean squared error (per pixel) of reconstructing ``test`` from its projection on the first ``k``
+    principal axes of ``train`` (centred on the train mean; axes from ``xp.linalg.svd``)."""
+    a, b = _device(train), _device(test)
+    mu = a.mean(0)
+    _, _, vt = xp.linalg.svd(a - mu, full_matrices=False)
+    v = backend.to_device(vt)[:k].T      # the strict backend hands svd's named tuple back unwrapped
+    rec = (b - mu) @ v @ v.T + mu
+    return float(((rec - b) ** 2).mean())
+
+
+def class_diversity(x, labels, ref_x, ref_labels) -> float:
+    """Within-class variety of ``x`` relative to ``ref_x`` (real data): the mean over classes of the root
+    mean squared pairwise distance between same-class samples, divided by the same for the reference.
+    About 1 for samples as varied as the data; near 0 when each class collapses to one image."""
+    x, r = _device(x), _device(ref_x)
+    y, ry = backend.to_device(labels), backend.to_device(ref_labels)
+    ratios = []
+    for c in range(int(ry.max()) + 1):
+        a, b = x[y == c], r[ry == c]
+        if a.shape[0] < 2 or b.shape[0] < 2:
+            continue
+        da = float(xp.clip(_sq_dists(a, a), 0, None).mean()) * a.shape[0] / (a.shape[0] - 1)
+        db = float(xp.clip(_sq_dists(b, b), 0, None).mean()) * b.shape[0] / (b.shape[0] - 1)
+        ratios.append(math.sqrt(da / db))
+    return sum(ratios) / len(ratios) if ratios else math.nan

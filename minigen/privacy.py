@@ -123,6 +123,16 @@ class MomentsAccountant:
     def epsilon(self, delta: float) -> float:
         return epsilon_from_moments(self.alpha, delta)
 
+    def state_dict(self) -> dict:
+        """The moments and the query count: what a resumed run needs to go on spending the same budget."""
+        return {"alpha": list(self.alpha), "queries": self.queries}
+
+    def load_state_dict(self, state: dict) -> None:
+        if len(state["alpha"]) != self.L:
+            raise ValueError(f"MomentsAccountant.load_state_dict: {len(state['alpha'])} moments saved, this "
+                             f"accountant has {self.L}")
+        self.alpha, self.queries = [float(a) for a in state["alpha"]], int(state["queries"])
+
     def epsilon_if(self, gaps, delta: float) -> float:
         m = self.moments(gaps)
         return epsilon_from_moments([a + b for a, b in zip(self.alpha, m)], delta)

@@ -1,7 +1,16 @@
 """Shared fixtures.  The whole suite runs on the backend named by $MINIGEN_BACKEND (numpy or strict)."""
 import pytest
+from threadpoolctl import threadpool_limits
 
 import minigen as mg
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread():
+    # the tests' arrays are small and pytest-xdist already runs a worker per core: a second BLAS thread per
+    # worker only oversubscribes the cores (tiny GEMMs ran 30x slower that way on a 2-core machine)
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -52,12 +52,18 @@ class DataLoader:
     [0, 1]): ``"static"`` thresholds at 0.5 once; ``"dynamic"`` samples each value as Bernoulli(x) anew
     every time a batch is drawn.
 
+    ``weights`` (one non-negative number per example): every epoch draws its examples *with replacement*,
+    example i with probability weights[i] / sum(weights) (PyTorch's ``WeightedRandomSampler``), e.g.
+    ``1 / count[y]`` for class-balanced batches of imbalanced data.  It implies ``shuffle``.
+
     ``len(loader)`` is the number of batches per epoch.  One iterator at a time: ``iter(loader)`` starts
     the next epoch (or resumes the one a ``load_state_dict`` stopped in) and retires earlier iterators.
+    Training by steps rather than epochs, ``loader.next()`` gives the next batch and starts a new epoch
+    when one is used up.
     """
 
     def __init__(self, data, batch_size: int = 64, shuffle: bool = False, drop_last: bool = False,
-                 seed: int | None = None, binarize: str | None = None):
+                 seed: int | None = None, binarize: str | None = None, weights=None):
         if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if binarize not in _BINARIZE:
@@ -73,12 +79,17 @@ class DataLoader:
             self._check_probabilities(self._arrays[0])
             if binarize == "static":
                 self._arrays[0] = self._threshold(self._arrays[0])
+        self._cdf = None
+        if weights is not None:
+            self._cdf = self._weights_cdf(weights)
+            self.shuffle = True
         random = self.shuffle or binarize == "dynamic"
         if seed is None and random:
             seed = int(backend.rng().integers(0, 2 ** 63 - 1))
         self._seed = None if seed is None else int(seed)
         self._epoch, self._batch, self._resume = 0, 0, False
         self._token = None
+        self._stream = None         # the iterator behind next()
 
     # --- the data ---
     @staticmethod
@@ -100,6 +111,16 @@ class DataLoader:
         raise TypeError(f"DataLoader: data must be an array, a tuple of arrays, or a dataset with __len__ "
                         f"and __getitem__, not {type(data).__name__} (for minigen's data sets pass ds.x for "
                         "a toy2d set, ds.train or ds.x_train for an image set)")
+
+    def _weights_cdf(self, weights):
+        w = backend.to_device(weights.data if isinstance(weights, Tensor) else weights).astype(np.float64)
+        if w.shape != (self._n,):
+            raise ValueError(f"DataLoader: weights must hold one number per example ({self._n}), got shape "
+                             f"{tuple(w.shape)}")
+        total = float(w.sum())
+        if not total > 0 or float(w.min()) < 0:
+            raise ValueError("DataLoader: weights must be non-negative with a positive sum")
+        return backend.xp.cumsum(w) / total
 
     @staticmethod
     def _check_probabilities(a):
@@ -149,7 +170,11 @@ class DataLoader:
     def _run(self, epoch, start, token):
         n, bs = self._n, self.batch_size
         gen = self._generator(epoch) if self._seed is not None else None
-        order = _permutation(gen, n) if self.shuffle else None
+        if self._cdf is not None:           # n draws with replacement, by the weights' inverse CDF
+            u = gen.uniform(size=n, dtype=np.float64)
+            order = backend.xp.minimum(backend.xp.searchsorted(self._cdf, u, side="right"), n - 1)
+        else:
+            order = _permutation(gen, n) if self.shuffle else None
         dynamic = self.binarize == "dynamic"
         if dynamic and start > 0:           # replay the draws of the batches already served this epoch
             first = self._arrays[0] if self._arrays is not None else self._gather(slice(0, 1))[0]
@@ -168,6 +193,16 @@ class DataLoader:
             yield tuple(Tensor(a) for a in batch) if self._is_tuple else Tensor(batch[0])
         if self._token is token:
             self._epoch, self._batch = epoch + 1, 0
+
+    def next(self):
+        """The next batch, epoch after epoch without end (for training by steps)."""
+        if self._stream is None:
+            self._stream = iter(self)
+        try:
+            return next(self._stream)
+        except StopIteration:
+            self._stream = iter(self)
+            return next(self._stream)
 
     # --- resuming ---
     def state_dict(self) -> dict:
@@ -191,6 +226,7 @@ class DataLoader:
         self._epoch, self._batch = int(state["epoch"]), int(state["batch"])
         self._resume = self._batch > 0
         self._token = None
+        self._stream = None
 
     def __repr__(self):
         kind = "dataset" if self._arrays is None else f"{len(self._arrays)} array(s)"

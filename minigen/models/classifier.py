@@ -41,7 +41,8 @@ from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 from minigen.nn import Linear, Module, ReLU, Sequential
 
-__all__ = ["CONFIDENCE", "DigitClassifier", "cache_dir", "judge", "reference_classifier", "train_classifier"]
+__all__ = ["CONFIDENCE", "DigitClassifier", "cache_dir", "fit_classifier", "judge", "judge_labels",
+           "reference_classifier", "train_classifier"]
 
 CONFIDENCE = 0.9                 # a sample is "confidently classified" when its top probability >= this
 VERSION = 2                      # bump when the recipe changes: old cache files are then ignored
@@ -62,6 +63,7 @@ class DigitClassifier(Module):
             if i < len(sizes) - 2:
                 layers.append(ReLU())
         self.net = Sequential(*layers)
+        self.sizes = tuple(sizes)
         self.accuracy = float("nan")
 
     def forward(self, x):
@@ -86,9 +88,9 @@ def cache_dir() -> Path | None:
     return Path(base) / "minigen"
 
 
-def _cache_file() -> Path | None:
+def _cache_file(name: str = "digits") -> Path | None:
     d = cache_dir()
-    return None if d is None else d / f"digits_classifier_v{VERSION}.npz"
+    return None if d is None else d / f"{name}_classifier_v{VERSION}.npz"
 
 
 def _train(verbose: bool = False) -> DigitClassifier:
@@ -145,30 +147,37 @@ def _outliers(x, y, idx, g):
 
 
 def reference_classifier(verbose: bool = False) -> DigitClassifier:
-    """The trained reference classifier (trained deterministically at first use, then cached)."""
-    key = backend.get_backend()
+    """The trained reference classifier of the 8x8 digits (trained deterministically at first use, then
+    cached)."""
+    return cached_classifier("digits", lambda: _train(verbose))
+
+
+def cached_classifier(name: str, train, sizes=SIZES) -> DigitClassifier:
+    """The classifier called ``name``: from memory, else from the disk cache, else ``train()`` (and cached).
+    ``name`` must say everything its training depends on (data set, split)."""
+    key = (name, backend.get_backend())
     if key in _CACHE:
         return _CACHE[key]
-    path = _cache_file()
+    path = _cache_file(name)
     model = None
     if path is not None and path.exists():
         from minigen import serialization
         try:
             state = serialization.load(path)
-            model = DigitClassifier()
+            model = DigitClassifier(sizes=tuple(state["sizes"]))
             model.load_state_dict(state["model"])
             model.eval()
             model.accuracy = float(state["accuracy"])
-        except (serialization.CheckpointError, KeyError, ValueError, OSError):
+        except (serialization.CheckpointError, KeyError, ValueError, TypeError, OSError):
             model = None
     if model is None:
-        model = _train(verbose)
+        model = train()
         if path is not None:
             from minigen import serialization
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                serialization.save({"model": model.state_dict(), "accuracy": model.accuracy,
-                                    "version": VERSION}, path)
+                serialization.save({"model": model.state_dict(), "accuracy": model.accuracy, "version": VERSION,
+                                    "sizes": [int(a) for a in model.sizes]}, path)
             except OSError:
                 pass            # a read-only home: keep the in-memory copy
     _CACHE[key] = model
@@ -197,3 +206,37 @@ def judge(samples, classifier: DigitClassifier | None = None, confidence: float 
             "class_counts": [int(v) for v in backend.to_host(counts)],
             "all_counts": [int(v) for v in backend.to_host(all_counts)],
             "classes_covered": int((counts > 0).sum()), "reverse_kl": histogram_kl_uniform(counts)}
+
+
+def judge_labels(samples, labels, classifier: DigitClassifier | None = None) -> dict:
+    """The classifier's verdict on generated digits ``samples`` (n, 64) that were asked to be of class
+    ``labels`` (n,): ``accuracy`` (agreement with the requested label), ``per_class`` accuracy,
+    ``confident`` (top probability >= 0.9) and the classifier's own test accuracy."""
+    import math
+    clf = classifier or reference_classifier()
+    x = samples.data if isinstance(samples, Tensor) else backend.to_device(samples)
+    x = x.reshape(x.shape[0], -1).astype(backend.default_float())
+    prob = clf.probabilities(Tensor(x))
+    y = backend.to_device(labels)
+    hit = prob.argmax(1) == y
+    per_class = []
+    for c in range(prob.shape[1]):
+        m = y == c
+        cnt = int(m.sum())
+        per_class.append(float(hit[m].sum()) / cnt if cnt else math.nan)
+    return {"accuracy": float(hit.mean()), "per_class": per_class,
+            "confident": float((prob.max(1) >= CONFIDENCE).mean()), "classifier_test_accuracy": clf.accuracy}
+
+
+def fit_classifier(model: Module, batches, steps: int, lr: float = 1e-3, weight_decay: float = 0.0, loss=None):
+    """Fit ``model`` (it outputs logits) with Adam for ``steps`` steps: the small supervised fits that
+    measurements need (baselines, linear probes).  ``batches``: a DataLoader of ``(x, y)`` (its ``next()``
+    is used) or one fixed ``(x, y)`` pair (full batch); ``loss(logits, y)`` defaults to the cross-entropy."""
+    from minigen.models.gan import update
+    from minigen.optim import Adam
+    opt = Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    loss = loss or F.cross_entropy
+    for _ in range(steps):
+        x, y = batches.next() if hasattr(batches, "next") else batches
+        update(opt, loss(model(x), y))
+    return model

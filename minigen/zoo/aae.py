@@ -25,130 +25,116 @@ game keeps moving the codes, and MMD^2 wanders between ~0.002 and ~0.012 from ch
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from minigen import backend
 from minigen import functional as F
-from minigen import losses
 from minigen.autograd.mode import no_grad
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
+from minigen.metrics import mmd2, pca_reconstruction_mse
+from minigen.models.gan import GAN, update
+from minigen.nn import MLP, LeakyReLU
 from minigen.optim import Adam
+from minigen.optim.lr_scheduler import MultiStepLR
+from minigen.training.task import Samples
+from minigen.zoo.common import DigitsTask
 from minigen.zoo.criteria import mean_std
-from minigen.zoo.digits_game import Digits, mlp, mmd2, pca_reconstruction_mse, write_results
 from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
 
-DEFAULTS = {"steps": 2000, "batch_size": 128, "code_dim": 2, "hidden": 128, "d_hidden": 128,
-            "lr_rec": 1e-3, "lr_d": 1e-3, "lr_g": 1e-3, "betas": (0.5, 0.999), "lr_drop_at": 0.75,
-            "lr_drop": 0.1, "bandwidth": 1.0, "n_prior": 2000}
 
-
-class AAE:
+class AAETask(DigitsTask):
     """Encoder 64 -> hidden -> hidden -> code (linear), decoder code -> hidden -> hidden -> 64 (sigmoid),
-    discriminator on codes: code -> d_hidden -> d_hidden -> 1 logit (LeakyReLU 0.2)."""
+    discriminator on codes: code -> d_hidden -> d_hidden -> 1 logit (LeakyReLU 0.2).  The GAN on z is a
+    :class:`~minigen.models.GAN` whose generator is the encoder, whose "real" samples come from the prior
+    and whose "latents" are the data batch."""
 
-    def __init__(self, config: dict):
-        self.cfg = c = {**DEFAULTS, **config}
-        h, k = c["hidden"], c["code_dim"]
-        self.E = mlp([64, h, h, k], "relu")
-        self.Dec = mlp([k, h, h, 64], "relu", out_act="sigmoid")
-        self.D = mlp([k, c["d_hidden"], c["d_hidden"], 1], "leaky_relu")
-        betas = tuple(c["betas"])
-        autoencoder = list(self.E.parameters()) + list(self.Dec.parameters())
-        self.opt_rec = Adam(autoencoder, lr=c["lr_rec"], betas=betas)
-        self.opt_d = Adam(self.D.parameters(), lr=c["lr_d"], betas=betas)
-        self.opt_g = Adam(self.E.parameters(), lr=c["lr_g"], betas=betas)
+    defaults = {**DigitsTask.defaults, "steps": 2000, "batch_size": 128, "code_dim": 2, "hidden": 128,
+                "d_hidden": 128, "lr_rec": 1e-3, "lr_d": 1e-3, "lr_g": 1e-3, "betas": [0.5, 0.999],
+                "lr_drop_at": 0.75, "lr_drop": 0.1, "bandwidth": 1.0, "n_prior": 2000}
+
+    def __init__(self, config):
+        super().__init__(config)
+        c = config
+        h, k, betas = c["hidden"], c["code_dim"], tuple(c["betas"])
+        E = MLP([64, h, h, k])
+        self.decoder = MLP([k, h, h, 64], out_activation="sigmoid")
+        D = MLP([k, c["d_hidden"], c["d_hidden"], 1], activation=LeakyReLU(0.2))
+        self.gan = GAN(E, D, latent_dim=k)
+        self.opt_rec = Adam(list(E.parameters()) + list(self.decoder.parameters()), lr=c["lr_rec"], betas=betas)
+        self.opt_d = Adam(D.parameters(), lr=c["lr_d"], betas=betas)
+        self.opt_g = Adam(E.parameters(), lr=c["lr_g"], betas=betas)
         # every learning rate drops by lr_drop once, at lr_drop_at of the run (the game settles there)
-        self.drop_step, self.steps_done = max(1, int(c["lr_drop_at"] * c["steps"])), 0
+        drop = [max(1, int(c["lr_drop_at"] * c["steps"]))]
+        self.schedules = {name: MultiStepLR(opt, drop, c["lr_drop"])
+                          for name, opt in (("rec", self.opt_rec), ("d", self.opt_d), ("g", self.opt_g))}
 
-    def prior(self, n: int) -> Tensor:
-        return Tensor(backend.rng().normal((n, self.cfg["code_dim"])))
+    @property
+    def encoder(self):
+        return self.gan.generator
 
-    # the three losses
+    def prior(self, n: int, generator=None) -> Tensor:
+        return Tensor((generator or backend.rng()).normal((n, self.config["code_dim"])))
+
     def reconstruction_loss(self, x):
         """E_x ||x - Dec(E(x))||^2 (mean over pixels and batch)."""
-        return F.mse_loss(self.Dec(self.E(x)), x)
+        return F.mse_loss(self.decoder(self.encoder(x)), x)
 
-    def d_loss(self, z_prior, z_codes):
-        """D on z: prior samples are 'real', encoded codes 'fake' (``z_codes`` detached from E)."""
-        return losses.discriminator_loss(self.D(z_prior), self.D(z_codes))
-
-    def g_loss(self, x):
-        """E as the generator: -E_x log D(E(x))."""
-        return losses.generator_loss_nonsaturating(self.D(self.E(x)))
-
-    @staticmethod
-    def _update(opt, loss):
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    def train_step(self, x: Tensor) -> dict:
-        rec = self._update(self.opt_rec, self.reconstruction_loss(x))                      # phase 1
-        d = self._update(self.opt_d, self.d_loss(self.prior(x.shape[0]), self.E(x).detach()))  # phase 2a
-        g = self._update(self.opt_g, self.g_loss(x))                                        # phase 2b
-        self.steps_done += 1
-        if self.steps_done == self.drop_step:
-            for opt in (self.opt_rec, self.opt_d, self.opt_g):
-                for group in opt.param_groups:
-                    group["lr"] *= self.cfg["lr_drop"]
-        return {"reconstruction": rec, "d_loss": d, "g_loss": g}
+    def step(self, step):
+        x, _ = self.loader.next()
+        rec = self.reconstruction_loss(x)                                        # phase 1: reconstruction
+        update(self.opt_rec, rec)
+        out = self.gan.train_step(lambda: self.prior(x.shape[0]), self.opt_d, self.opt_g, step, latent=x)  # phase 2
+        for s in self.schedules.values():
+            s.step()
+        return {"reconstruction": rec.detach(), **out}
 
     def encode(self, x):
         with no_grad():
-            return self.E(Tensor(x)).data
+            return self.encoder(Tensor(backend.to_device(x))).data
 
     def decode(self, z):
         with no_grad():
-            return self.Dec(Tensor(z)).data
+            return self.decoder(Tensor(z)).data
+
+    def evaluate(self, run):
+        c, d = self.config, self.data
+        codes = self.encode(d.x_test)
+        prior = self.prior(c["n_prior"], backend.Generator(1)).data
+        null = self.prior(codes.shape[0], backend.Generator(2)).data          # the estimator's noise level
+        rec = self.decode(codes)
+        x_test = backend.to_device(d.x_test)
+        return {"mmd2": mmd2(codes, prior, c["bandwidth"]),
+                "mmd2_train": mmd2(self.encode(d.x_train), prior, c["bandwidth"]),
+                "mmd2_null": mmd2(null, prior, c["bandwidth"]),
+                "recon_mse": float(((rec - x_test) ** 2).mean()),
+                "pca2_mse": pca_reconstruction_mse(d.x_train, d.x_test, c["code_dim"]),
+                "code_mean": [float(v) for v in backend.to_host(codes.mean(0))],
+                "code_std": [float(v) for v in backend.to_host(codes.std(0))]}
+
+    def summary(self, r):
+        return f"MMD² {r['mmd2']:.4f}, test MSE {r['recon_mse']:.4f} (PCA-2 {r['pca2_mse']:.4f})"
+
+    def sample(self, n, label=None):
+        """Dec(z) with z from the prior N(0, I): the AAE as a generative model."""
+        return Samples(backend.to_host(self.decode(self.prior(n).data)), "images", image_shape=self.image_shape)
+
+    def figures(self, run, results):
+        codes = self.encode(self.data.x_test)
+        return [figure(self, codes, self.decode(codes), run.dir / "figure.png",
+                       f"AAE, seed {self.seed}: {self.summary(results)}")]
 
 
-def fit(config: dict, seed: int = 0, out=None, quiet: bool = True) -> dict:
-    cfg = {**DEFAULTS, **config}
-    backend.manual_seed(seed)
-    data = Digits()
-    model = AAE(cfg)
-    t0 = time.perf_counter()
-    history = []
-    from tqdm import tqdm
-    for step in tqdm(range(cfg["steps"]), disable=quiet, desc="AAE"):
-        x, _ = data.batch(cfg["batch_size"])
-        m = model.train_step(x)
-        if (step + 1) % max(1, cfg["steps"] // 20) == 0:
-            history.append({"step": step + 1, **m})
-    seconds = time.perf_counter() - t0
-    codes = model.encode(data.x_test)
-    prior = backend.rng().normal((cfg["n_prior"], cfg["code_dim"]))
-    null = backend.rng().normal((codes.shape[0], cfg["code_dim"]))      # the estimator's noise level
-    rec = model.decode(codes)
-    res = {"seed": seed,
-           "mmd2": mmd2(codes, prior, cfg["bandwidth"]),
-           "mmd2_train": mmd2(model.encode(data.x_train), prior, cfg["bandwidth"]),
-           "mmd2_null": mmd2(null, prior, cfg["bandwidth"]),
-           "recon_mse": float(((rec - data.x_test) ** 2).mean()),
-           "pca2_mse": pca_reconstruction_mse(data.x_train, data.x_test, cfg["code_dim"]),
-           "code_mean": [float(v) for v in backend.to_host(codes.mean(0))],
-           "code_std": [float(v) for v in backend.to_host(codes.std(0))],
-           "seconds": round(seconds, 1), "history": history}
-    if out is not None:
-        figure(model, data, codes, rec, Path(out) / "figure.png",
-               f"AAE, seed {seed}: MMD² {res['mmd2']:.4f}, test MSE {res['recon_mse']:.4f} "
-               f"(PCA-2 {res['pca2_mse']:.4f})")
-        write_results(out, res)
-    return res
-
-
-def figure(model: AAE, data: Digits, codes, rec, path, title: str):
+def figure(task: AAETask, codes, rec, path, title: str):
     """Left: the test codes by class over the prior's 1- and 2-sigma circles; middle: the decoder on a
     grid of prior quantiles; right: test digits (odd columns) and their reconstructions (even)."""
     import matplotlib.pyplot as plt
     from minigen.viz import plots
+    data = task.data
     fig, axes = plt.subplots(1, 3, figsize=(15, 5))
     c = backend.to_host(codes)
-    sc = axes[0].scatter(c[:, 0], c[:, 1], c=backend.to_host(data.y_test), cmap="tab10", s=8)
+    sc = axes[0].scatter(c[:, 0], c[:, 1], c=data.y_test, cmap="tab10", s=8)
     t = xp.linspace(0, 6.2832, 100)
     for r in (1.0, 2.0):
         axes[0].plot(backend.to_host(r * xp.cos(t)), backend.to_host(r * xp.sin(t)), "k--", lw=0.8)
@@ -157,12 +143,11 @@ def figure(model: AAE, data: Digits, codes, rec, path, title: str):
     fig.colorbar(sc, ax=axes[0], ticks=range(10))
     q = xp.asarray([-1.64, -1.15, -0.67, -0.32, 0.0, 0.32, 0.67, 1.15, 1.64], dtype=backend.default_float())
     zz = xp.stack([xp.tile(q, q.shape[0]), xp.repeat(q[::-1], q.shape[0])], 1)    # row: z2 high to low
-    axes[1].imshow(plots.image_grid(backend.to_host(model.decode(zz)),
-                                    data.image_shape, q.shape[0]), cmap="gray_r", vmin=0, vmax=1)
+    axes[1].imshow(plots.image_grid(backend.to_host(task.decode(zz)), task.image_shape, q.shape[0]),
+                   cmap="gray_r", vmin=0, vmax=1)
     axes[1].set_title("Dec(z) on prior quantiles (5%..95%)")
-    pairs = xp.stack([data.x_test[:50], rec[:50]], 1).reshape(100, -1)
-    axes[2].imshow(plots.image_grid(backend.to_host(pairs), data.image_shape, 10), cmap="gray_r",
-                   vmin=0, vmax=1)
+    pairs = xp.stack([backend.to_device(data.x_test[:50]), rec[:50]], 1).reshape(100, -1)
+    axes[2].imshow(plots.image_grid(backend.to_host(pairs), task.image_shape, 10), cmap="gray_r", vmin=0, vmax=1)
     axes[2].set_title("test digit | reconstruction")
     for ax in axes[1:]:
         ax.axis("off")
@@ -181,8 +166,7 @@ def judge(results):
     pca = results[0]["pca2_mse"]
     good = sum(r["mmd2"] < 0.01 and r["recon_mse"] < r["pca2_mse"] for r in results)
     text = (f"MMD²(test codes, N(0, I)) {m:.4f} ± {s:.4f} (bandwidth 1; prior vs prior: {null:+.4f}); "
-            f"test MSE "
-            f"{rec:.4f} ± {rs:.4f} vs PCA-2 {pca:.4f}; {good}/{len(results)} seeds pass both")
+            f"test MSE {rec:.4f} ± {rs:.4f} vs PCA-2 {pca:.4f}; {good}/{len(results)} seeds pass both")
     return text, good == len(results)
 
 
@@ -190,17 +174,18 @@ def gradcheck_case():
     """The three AAE losses summed, as a function of encoder, decoder and code-discriminator parameters
     (float64); the codes of the D phase are a constant (finite differences cannot see a detach)."""
     backend.manual_seed(0)
-    model = AAE({"hidden": 5, "d_hidden": 4})
-    for net in (model.E, model.Dec, model.D):
+    task = AAETask(AAETask.make_config(0, hidden=5, d_hidden=4))
+    for net in (task.gan, task.decoder):
         to_double(net)
     g = backend.Generator(1)
     x = Tensor(g.uniform((6, 64), dtype=xp.float64))
     z_prior = Tensor(g.normal((6, 2), dtype=xp.float64))
     z_codes = Tensor(g.normal((6, 2), dtype=xp.float64))
-    params = list(model.E.parameters()) + list(model.Dec.parameters()) + list(model.D.parameters())
+    params = list(task.gan.parameters()) + list(task.decoder.parameters())
 
     def fn(*ps):
-        return model.reconstruction_loss(x) + model.d_loss(z_prior, z_codes) + model.g_loss(x)
+        gan = task.gan
+        return task.reconstruction_loss(x) + gan.d_loss(z_prior, z_codes) + gan.g_loss(gan.generate(x))
     return fn, params, False
 
 
@@ -211,5 +196,5 @@ VARIANT = register(Variant(
     data="digits 8x8, 2-D code",
     criterion="test codes match the prior (MMD² < 0.01, Gaussian kernel, bandwidth 1) and test "
               "reconstruction MSE < PCA-2's, on every seed",
-    fit=fit, judge=judge, gradcheck_case=gradcheck_case,
-    defaults=dict(DEFAULTS), fast={"steps": 20, "hidden": 32, "d_hidden": 16, "n_prior": 200}, seeds=3))
+    task=AAETask, judge=judge, gradcheck_case=gradcheck_case,
+    fast={"steps": 20, "hidden": 32, "d_hidden": 16, "n_prior": 200}, seeds=3))

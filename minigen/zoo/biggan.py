@@ -31,9 +31,8 @@ distance between samples of one class).
 """
 from __future__ import annotations
 
+import copy
 import itertools
-import json
-import time
 from pathlib import Path
 
 from minigen import backend
@@ -41,35 +40,23 @@ from minigen import functional as F
 from minigen.autograd.mode import no_grad
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
-from minigen.nn import EMA, BatchNorm2d, Conv2d, Embedding, Linear, Module
+from minigen.losses import hinge_d_loss, hinge_g_loss
+from minigen.models.gan import ConditionalGAN
+from minigen.nn import BatchNorm2d, Conv2d, Embedding, Linear, Module
 from minigen.nn.conditional_bn import ConditionalBatchNorm2d
 from minigen.nn.spectral_norm import spectral_norm
 from minigen.optim import Adam
+from minigen.training.task import Samples
+from minigen.zoo.common import DigitsTask
 from minigen.zoo.criteria import mean_std
-from minigen.zoo.dcgan import ImageData, to_unit
 from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
 
 N_CLASSES = 10
 THRESHOLDS = (2.0, 1.0, 0.5, 0.25)
-DEFAULTS = {"data": "digits", "steps": 3000, "batch_size": 64, "latent_dim": 32, "ch": 16, "lr_g": 2e-4,
-            "lr_d": 4e-4, "betas": (0.0, 0.999), "ortho": 1e-4, "ema_decay": 0.995, "ema_start": 500,
-            "per_class": 100, "standing_batches": 10, "thresholds": THRESHOLDS}
-
-
 # ----------------------------------------------------------------------------------------------------
 # Losses and the regulariser
 # ----------------------------------------------------------------------------------------------------
-
-def hinge_d_loss(real_out, fake_out):
-    """E[relu(1 - D(x, y))] + E[relu(1 + D(G(z, y'), y'))]"""
-    return F.mean(F.relu(1.0 - real_out)) + F.mean(F.relu(1.0 + fake_out))
-
-
-def hinge_g_loss(fake_out):
-    """-E[D(G(z, y'), y')]"""
-    return -F.mean(fake_out)
-
 
 def orthogonal_regularizer(weights, beta: float = 1e-4):
     """BigGAN's orthogonal regularisation (eq. 3):  beta * sum_W || W W^T * (1 - I) ||_F^2
@@ -210,7 +197,7 @@ class ProjectionDiscriminator(Module):
 def standing_stats(G: Module, latent_dim: int, n_batches: int = 10, batch: int = 100, generator=None) -> Module:
     """BigGAN's "standing statistics": reset every BatchNorm's running mean and variance, average the batch
     statistics of ``n_batches`` forward passes (untruncated z, uniform labels) exactly (momentum 1/(k+1)),
-    and leave G in eval mode, which then uses them."""
+    and leave G in eval mode, which then uses them.  Changes ``G`` in place (pass a copy to keep it)."""
     g = generator or backend.Generator(0)
     bns = [m for m in G.modules() if isinstance(m, BatchNorm2d)]
     saved = [m.momentum for m in bns]
@@ -243,6 +230,11 @@ def generate(G: Module, z, labels, batch: int = 500):
                                for i in range(0, z.shape[0], batch)], 0)
 
 
+def _rows(images):
+    """G's (N, 1, S, S) output in [-1, 1] -> rows (N, S*S) in [0, 1], the classifier's input."""
+    return xp.clip((images.reshape(images.shape[0], -1) + 1.0) * 0.5, 0.0, 1.0)
+
+
 def within_class_distance(x, labels) -> float:
     """The mean Euclidean distance between two different samples of the same class, averaged over the
     classes: x (N, D) and labels (N,) device arrays."""
@@ -271,7 +263,7 @@ def truncation_curve(G: Module, latent_dim: int, thresholds, per_class: int = 10
     rows = []
     for t in thresholds:
         z = truncated_normal((n, latent_dim), t, backend.Generator(seed))       # the same noise draws per t
-        x = to_unit(generate(G, z, labels))
+        x = _rows(generate(G, z, labels))
         prob = clf.probabilities(Tensor(x.astype(backend.default_float())))
         pred = prob.argmax(1)
         rows.append({"threshold": t, "accuracy": float((pred == labels).mean()),
@@ -282,105 +274,87 @@ def truncation_curve(G: Module, latent_dim: int, thresholds, per_class: int = 10
 
 
 # ----------------------------------------------------------------------------------------------------
-# The game
+# The game and the task
 # ----------------------------------------------------------------------------------------------------
 
-class BigGAN:
-    def __init__(self, config: dict, image_size: int = 8):
-        self.cfg = c = {**DEFAULTS, **config}
-        sn = c.get("sn", True)
-        self.G = Generator(c["latent_dim"], c["ch"], N_CLASSES, image_size, sn)
-        self.D = ProjectionDiscriminator(c["ch"], N_CLASSES, image_size, sn)
-        self.opt_g = Adam(self.G.parameters(), lr=c["lr_g"], betas=tuple(c["betas"]))
-        self.opt_d = Adam(self.D.parameters(), lr=c["lr_d"], betas=tuple(c["betas"]))
-        self.ema = None
+class BigGANGame(ConditionalGAN):
+    """Hinge losses; G's loss gains the orthogonal regularisation of its raw weights."""
 
-    def latent(self, n: int) -> Tensor:
-        return Tensor(backend.rng().normal((n, self.cfg["latent_dim"])))
+    def __init__(self, G, D, ortho: float = 1e-4, **kw):
+        super().__init__(G, D, N_CLASSES, **kw)
+        self.ortho = ortho
 
-    def d_loss(self, real, y_real, fake, y_fake):
+    def d_loss(self, real, fake):
         """The hinge loss of D; ``fake`` is already detached from G."""
-        return hinge_d_loss(self.D(real, y_real), self.D(fake, y_fake))
+        return hinge_d_loss(self.critic(real), self.critic(fake))
 
-    def g_loss(self, fake, y_fake):
+    def g_loss(self, fake, real=None):
         """The hinge loss of G plus the orthogonal regularisation of its weights."""
-        loss = hinge_g_loss(self.D(fake, y_fake))
-        if self.cfg["ortho"]:
-            loss = loss + orthogonal_regularizer(raw_weights(self.G), self.cfg["ortho"])
+        loss = hinge_g_loss(self.critic(fake))
+        if self.ortho:
+            loss = loss + orthogonal_regularizer(raw_weights(self.generator), self.ortho)
         return loss
 
-    def train_step(self, real: Tensor, y_real) -> dict:
-        n = real.shape[0]
-        y_fake = backend.rng().integers(0, N_CLASSES, size=(n,))
-        fake = self.G(self.latent(n), y_fake)
-        d = self.d_loss(real, y_real, fake.detach(), y_fake)
-        self.opt_d.zero_grad()
-        d.backward()
-        self.opt_d.step()
-        g = self.g_loss(fake, y_fake)
-        self.opt_g.zero_grad()
-        g.backward()
-        self.opt_g.step()
-        if self.ema is not None:
-            self.ema.update()
-        return {"d_loss": d.item(), "g_loss": g.item()}
 
-    def start_ema(self) -> None:
-        """From now on keep theta_ema <- decay theta_ema + (1 - decay) theta after every G step."""
-        self.ema = EMA(self.G, self.cfg["ema_decay"])
+def biggan(c: dict, image_size: int = 8) -> BigGANGame:
+    """G and D of the miniature, the EMA of G from ``ema_start`` (decay ``ema_decay``), and the reference
+    code's step: one G(z, y') per step, D's step on it detached, G's step through it."""
+    sn = c["sn"]
+    G = Generator(c["latent_dim"], c["ch"], N_CLASSES, image_size, sn)
+    D = ProjectionDiscriminator(c["ch"], N_CLASSES, image_size, sn)
+    return BigGANGame(G, D, ortho=c["ortho"], latent_dim=c["latent_dim"], reuse_fake=True, ema=c["ema_decay"],
+                      ema_warmup=False, ema_start=c["ema_start"])
+
+
+class BigGANTask(DigitsTask):
+    defaults = {**DigitsTask.defaults, "steps": 3000, "batch_size": 64, "latent_dim": 32, "ch": 16, "lr_g": 2e-4,
+                "lr_d": 4e-4, "betas": [0.0, 0.999], "ortho": 1e-4, "ema_decay": 0.995, "ema_start": 500,
+                "per_class": 100, "standing_batches": 10, "thresholds": list(THRESHOLDS), "sn": True}
+    signed = True
+
+    def __init__(self, config):
+        super().__init__(config)
+        c = config
+        self.gan = biggan(c, self.image_shape[0])
+        self.opt_g = Adam(self.gan.generator.parameters(), lr=c["lr_g"], betas=tuple(c["betas"]))
+        self.opt_d = Adam(self.gan.discriminator.parameters(), lr=c["lr_d"], betas=tuple(c["betas"]))
+
+    def step(self, step):
+        return self.gan.train_step(self.loader.next, self.opt_d, self.opt_g, step)
+
+    @property
+    def labels(self):
+        return N_CLASSES
 
     def sampler(self) -> Module:
-        """The generator to sample from: the EMA copy (G itself before the EMA started) with standing
-        statistics, in eval mode.  (Recomputing the statistics changes only the copy's buffers.)"""
-        import copy
-        if self.ema is not None:
-            Gs = self.ema.module
-        else:
-            Gs = copy.deepcopy(self.G)
-        return standing_stats(Gs, self.cfg["latent_dim"], self.cfg["standing_batches"])
+        """The generator to sample from: a copy of G's EMA (G itself before the EMA started) with standing
+        statistics, in eval mode."""
+        return standing_stats(copy.deepcopy(self.gan.sampler), self.config["latent_dim"],
+                              self.config["standing_batches"])
 
+    def sample(self, n, label=None):
+        labels = self.class_labels(n, label)
+        x = generate(self.sampler(), Tensor(backend.rng().normal((n, self.config["latent_dim"]))), labels)
+        return Samples(backend.to_host(self.rows(x)), "images", image_shape=self.image_shape,
+                       labels=backend.to_host(labels))
 
-# ----------------------------------------------------------------------------------------------------
-# fit, judge, gradcheck
-# ----------------------------------------------------------------------------------------------------
+    def evaluate(self, run):
+        c = self.config
+        curve = truncation_curve(self.sampler(), c["latent_dim"], c["thresholds"], c["per_class"], seed=self.seed + 1)
+        ref = {r["threshold"]: r for r in curve}.get(0.5, curve[-1])
+        return {"accuracy_at_0.5": ref["accuracy"], "fidelity_at_0.5": ref["fidelity"],
+                "diversity_at_0.5": ref["diversity"], "curve": curve,
+                "real_diversity": within_class_distance(backend.to_device(self.data.x_test),
+                                                        backend.to_device(self.data.y_test)),
+                **curve_shape(curve)}
 
-def real_diversity(data) -> float:
-    return within_class_distance(data.x_test, data.y_test)
+    def summary(self, r):
+        return (f"conditional accuracy {r['accuracy_at_0.5']:.1%} at truncation 0.5; fidelity rises: "
+                f"{r['fidelity_rises']}, diversity falls: {r['diversity_falls']}")
 
-
-def fit(config: dict, seed: int = 0, out=None, quiet: bool = True) -> dict:
-    cfg = {**DEFAULTS, **config}
-    backend.manual_seed(seed)
-    data = ImageData(cfg["data"])
-    model = BigGAN(cfg, image_size=data.image_shape[0])
-    history = []
-    t0 = time.perf_counter()
-    from tqdm import tqdm
-    for step in tqdm(range(cfg["steps"]), disable=quiet, desc="BigGAN"):
-        if step == min(cfg["ema_start"], cfg["steps"] - 1):
-            model.start_ema()
-        x, y = data.batch(cfg["batch_size"])
-        m = model.train_step(x, y)
-        if (step + 1) % max(1, cfg["steps"] // 20) == 0:
-            history.append({"step": step + 1, **m})
-    seconds = time.perf_counter() - t0
-    Gs = model.sampler()
-    thresholds = list(cfg["thresholds"])
-    if cfg["data"] != "digits":
-        raise ValueError("BigGAN: only the digits have a reference classifier to judge the samples")
-    curve = truncation_curve(Gs, cfg["latent_dim"], thresholds, cfg["per_class"], seed=seed + 1)
-    at = {r["threshold"]: r for r in curve}
-    ref = at.get(0.5, curve[-1])
-    res = {"seed": seed, "accuracy_at_0.5": ref["accuracy"], "fidelity_at_0.5": ref["fidelity"],
-           "diversity_at_0.5": ref["diversity"], "curve": curve, "real_diversity": real_diversity(data),
-           "seconds": round(seconds, 1), "history": history}
-    res.update(curve_shape(curve))
-    if out is not None:
-        _figure(Gs, cfg, curve, res, Path(out) / "figure.png", data.image_shape, seed)
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "results.json").write_text(json.dumps(res, indent=2))
-    return res
+    def figures(self, run, results):
+        return [_figure(self.sampler(), self.config, results["curve"], results, run.dir / "figure.png",
+                        self.image_shape, self.seed)]
 
 
 def curve_shape(curve: list[dict]) -> dict:
@@ -400,12 +374,12 @@ def _figure(Gs, cfg, curve, res, path, shape, seed):
     import matplotlib.pyplot as plt
     labels = xp.repeat(xp.arange(N_CLASSES), 10)
     z = truncated_normal((100, cfg["latent_dim"]), 0.5, backend.Generator(seed + 7))
-    grid = backend.to_host(to_unit(generate(Gs, z, labels)))
+    grid = backend.to_host(_rows(generate(Gs, z, labels)))
     ts = [r["threshold"] for r in curve]
     rows = []
     for t in ts:                                   # the digits 0..9 for one noise draw per threshold
         zt = truncated_normal((N_CLASSES, cfg["latent_dim"]), t, backend.Generator(seed + 8))
-        rows.append(to_unit(generate(Gs, zt, xp.arange(N_CLASSES))))
+        rows.append(_rows(generate(Gs, zt, xp.arange(N_CLASSES))))
     trunc = backend.to_host(xp.concatenate(rows, 0))
     path = Path(path)
     fig = plt.figure(figsize=(13.5, 4.4))
@@ -461,10 +435,8 @@ def gradcheck_case():
     of both nets' parameters (float64, 1-2 channels).  The spectral-norm layers are put in eval mode so the
     power iteration does not move u between evaluations (sigma = u^T W v still depends on W)."""
     backend.manual_seed(0)
-    model = BigGAN({"latent_dim": 2, "ch": 1, "ortho": 0.1})
-    to_double(model.G)
-    to_double(model.D)
-    for m in list(model.G.modules()) + list(model.D.modules()):
+    gan = to_double(biggan(BigGANTask.make_config(0, latent_dim=2, ch=1, ortho=0.1)))
+    for m in gan.modules():
         if getattr(m, "_spectral_norm", None) is not None:
             m.eval()
     g = backend.Generator(1)
@@ -473,10 +445,10 @@ def gradcheck_case():
     z = Tensor(g.normal((4, 2), dtype=xp.float64))
     y_real = backend.to_device([0, 3, 3, 7])
     y_fake = backend.to_device([1, 3, 5, 1])
-    params = list(model.D.parameters()) + list(model.G.parameters())
+    params = list(gan.discriminator.parameters()) + list(gan.generator.parameters())
 
     def fn(*ps):
-        return model.d_loss(real, y_real, fake, y_fake) + model.g_loss(model.G(z, y_fake), y_fake)
+        return gan.d_loss((real, y_real), (fake, y_fake)) + gan.g_loss(gan.generate((z, y_fake)))
     return fn, params, False
 
 
@@ -487,7 +459,6 @@ VARIANT = register(Variant(
     data="digits 8x8",
     criterion="conditional accuracy >= 90% at truncation 0.5 (reference classifier, 100 samples per class), and "
               "as the threshold tightens 2 -> 1 -> 0.5 -> 0.25 fidelity rises and diversity falls; every seed",
-    fit=fit, judge=judge, gradcheck_case=gradcheck_case,
-    defaults=dict(DEFAULTS), options=("sn",),
+    task=BigGANTask, judge=judge, gradcheck_case=gradcheck_case,
     fast={"steps": 12, "ch": 4, "ema_start": 6, "per_class": 10, "standing_batches": 2},
     seeds=3))

@@ -29,74 +29,48 @@ is reported alongside: on this data CEGAN's synthetic top-up about matches it (i
 """
 from __future__ import annotations
 
-import json
-import time
-from pathlib import Path
-
 from minigen import backend
 from minigen import functional as F
+from minigen import losses
 from minigen.autograd.mode import no_grad
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
+from minigen.data import DataLoader
+from minigen.models.classifier import fit_classifier
+from minigen.models.gan import ConcatLabel, ConditionalGAN, update
 from minigen.nn import MLP
 from minigen.optim import Adam
+from minigen.training.task import Samples
+from minigen.zoo.common import N_CLASSES, DigitsTask
 from minigen.zoo.criteria import mean_std
 from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
 
-N_CLASSES = 10
-DEFAULTS = {"minority": (5, 6, 7, 8, 9), "keep": 0.1, "steps": 3000, "batch_size": 64, "latent_dim": 32,
-            "g_hidden": 256, "d_hidden": 256, "lr_g": 1e-3, "lr_d": 1e-3, "lr_c": 1e-3, "lambda_cls": 0.1,
-            "augment_after": 1000, "classifier_hidden": 0}
-
-
-def one_hot(y, n: int = N_CLASSES):
-    return (y[:, None] == xp.arange(n)[None, :]).astype(xp.float32)
-
 
 def make_classifier(cfg):
-    h, d = cfg["classifier_hidden"], cfg.get("pixels", 64)
+    h, d = cfg["classifier_hidden"], cfg["pixels"]
     return MLP([d, h, N_CLASSES] if h else [d, N_CLASSES])
 
 
-class CEGAN:
-    def __init__(self, cfg: dict):
-        c = self.cfg = cfg
-        d = c.get("pixels", 64)
-        self.G = MLP([c["latent_dim"] + N_CLASSES, c["g_hidden"], c["g_hidden"], d], activation="relu",
-                     out_activation="sigmoid")
-        self.D = MLP([d + N_CLASSES, c["d_hidden"], c["d_hidden"], 1], activation="leaky_relu")
-        self.C = make_classifier(c)
-        self.opt_g = Adam(self.G.parameters(), lr=c["lr_g"], betas=(0.5, 0.999))
-        self.opt_d = Adam(self.D.parameters(), lr=c["lr_d"], betas=(0.5, 0.999))
-        self.opt_c = Adam(self.C.parameters(), lr=c["lr_c"])
+class ClassifierEnhancedGAN(ConditionalGAN):
+    """G's loss gains lambda_cls CE(C(G(z, y)), y): its class-y samples must also be classified as y."""
 
-    def generate(self, y):
-        z = backend.rng().normal((y.shape[0], self.cfg["latent_dim"]))
-        return self.G(Tensor(xp.concatenate([z, one_hot(y)], axis=1)))
+    def __init__(self, G, D, C, lambda_cls: float, **kw):
+        super().__init__(G, D, N_CLASSES, **kw)
+        self.lambda_cls = lambda_cls
+        object.__setattr__(self, "classifier", C)     # trained by its own optimiser; saved by the task
 
-
-def d_loss(D, real, y_real, fake, y_fake):
-    """BCE(D(x, y), 1) on real pairs + BCE(D(G(z, y), y), 0) on generated pairs (fake is a constant)."""
-    lr = D(F.concatenate([real, Tensor(one_hot(y_real))], axis=1))
-    lf = D(F.concatenate([fake, Tensor(one_hot(y_fake))], axis=1))
-    return (F.binary_cross_entropy_with_logits(lr, xp.ones_like(lr.data))
-            + F.binary_cross_entropy_with_logits(lf, xp.zeros_like(lf.data)))
-
-
-def g_loss(D, C, fake, y, lambda_cls: float):
-    """Non-saturating adversarial loss + lambda_cls * CE(C(G(z, y)), y): realistic and of class y."""
-    lf = D(F.concatenate([fake, Tensor(one_hot(y))], axis=1))
-    return (F.binary_cross_entropy_with_logits(lf, xp.ones_like(lf.data))
-            + lambda_cls * F.cross_entropy(C(fake), y))
+    def g_loss(self, fake, real=None):
+        x, y = fake
+        return (losses.generator_loss_nonsaturating(self.critic(fake))
+                + self.lambda_cls * F.cross_entropy(self.classifier(x), y))
 
 
 def c_loss(C, real, y_real, fake=None, y_fake=None):
     """CE on the real batch and the synthetic top-up batch, averaged over all their samples."""
     if fake is None:
         return F.cross_entropy(C(real), y_real)
-    x = F.concatenate([real, fake], axis=0)
-    return F.cross_entropy(C(x), xp.concatenate([y_real, y_fake]))
+    return F.cross_entropy(C(F.concatenate([real, fake], axis=0)), xp.concatenate([y_real, y_fake]))
 
 
 def macro_f1(pred, y, n: int = N_CLASSES) -> tuple[float, list]:
@@ -111,9 +85,10 @@ def macro_f1(pred, y, n: int = N_CLASSES) -> tuple[float, list]:
     return sum(per) / n, per
 
 
-def imbalanced_split(ds, minority, keep: float, seed: int):
-    """Training images with each minority class cut to ``keep`` of its images (chosen by the engine RNG)."""
-    x, y = backend.to_device(ds.x_train), backend.to_device(ds.y_train)
+def imbalanced_split(x, y, minority, keep: float, seed: int):
+    """Training images with each minority class cut to ``keep`` of its images (chosen by a generator of
+    ``seed``)."""
+    x, y = backend.to_device(x), backend.to_device(y)
     g = backend.Generator(seed)
     idx = []
     for c in range(N_CLASSES):
@@ -125,132 +100,109 @@ def imbalanced_split(ds, minority, keep: float, seed: int):
     return x[idx], y[idx]
 
 
-class Sampler:
-    """Batches of the imbalanced training set: uniform over images, or class-balanced (class first)."""
+class CEGANTask(DigitsTask):
+    defaults = {**DigitsTask.defaults, "minority": [5, 6, 7, 8, 9], "keep": 0.1, "steps": 3000, "batch_size": 64,
+                "latent_dim": 32, "g_hidden": 256, "d_hidden": 256, "lr_g": 1e-3, "lr_d": 1e-3, "lr_c": 1e-3,
+                "lambda_cls": 0.1, "augment_after": 1000, "classifier_hidden": 0, "pixels": 64}
 
-    def __init__(self, x, y):
-        order = xp.argsort(y)
-        self.x, self.y = x[order], y[order]
-        self.counts = xp.bincount(self.y, minlength=N_CLASSES)
-        self.starts = xp.concatenate([xp.zeros(1, dtype=self.counts.dtype), xp.cumsum(self.counts)[:-1]])
+    def __init__(self, config):
+        super().__init__(config)
+        c, B = config, config["batch_size"]
+        self.train_set = imbalanced_split(self.data.x_train, self.data.y_train, c["minority"], c["keep"], self.seed)
+        self.counts = xp.bincount(self.train_set[1], minlength=N_CLASSES)
+        counts = self.counts.astype(xp.float64)
+        # D's real batches are class-balanced (minority images reach it at all); C's are uniform over images
+        self.balanced = self.batches(True, self.seed + 1)
+        self.loader = self.batches(False, self.seed + 2)
+        deficit = counts.max() - counts                          # synthetic top-up per class
+        self.topup_cdf = xp.cumsum(deficit / deficit.sum())
+        self.n_fake = round(B * float(deficit.sum() / counts.sum()))   # real + synthetic batch is class-balanced
+        d = c["pixels"]
+        G = ConcatLabel(MLP([c["latent_dim"] + N_CLASSES, c["g_hidden"], c["g_hidden"], d],
+                            out_activation="sigmoid"), N_CLASSES)
+        D = ConcatLabel(MLP([d + N_CLASSES, c["d_hidden"], c["d_hidden"], 1], activation="leaky_relu"), N_CLASSES)
+        self.classifier = make_classifier(c)
+        self.gan = ClassifierEnhancedGAN(G, D, self.classifier, c["lambda_cls"], latent_dim=c["latent_dim"])
+        self.opt_g = Adam(G.parameters(), lr=c["lr_g"], betas=(0.5, 0.999))
+        self.opt_d = Adam(D.parameters(), lr=c["lr_d"], betas=(0.5, 0.999))
+        self.opt_c = Adam(self.classifier.parameters(), lr=c["lr_c"])
 
-    def uniform(self, n: int):
-        i = backend.rng().integers(0, self.y.shape[0], size=(n,))
-        return self.x[i], self.y[i]
+    def batches(self, balanced: bool, seed: int) -> DataLoader:
+        """Batches of the imbalanced training set: uniform over images, or class-balanced (drawn with
+        replacement, each class equally likely)."""
+        x, y = self.train_set
+        weights = (1.0 / self.counts.astype(xp.float64))[y] if balanced else None
+        return DataLoader((x, y), self.config["batch_size"], shuffle=True, weights=weights, seed=seed)
 
-    def balanced(self, n: int):
-        c = backend.rng().integers(0, N_CLASSES, size=(n,))
-        off = xp.floor(backend.rng().uniform((n,), dtype=xp.float64) * self.counts[c]).astype(c.dtype)
-        i = self.starts[c] + off
-        return self.x[i], self.y[i]
-
-
-def train_classifier(cfg, sampler, steps: int, oversample: bool, seed: int):
-    """The baselines: the same classifier, steps and optimiser on real images only."""
-    backend.manual_seed(seed + 1000)
-    C = make_classifier(cfg)
-    opt = Adam(C.parameters(), lr=cfg["lr_c"])
-    for _ in range(steps):
-        x, y = sampler.balanced(cfg["batch_size"]) if oversample else sampler.uniform(cfg["batch_size"])
-        loss = c_loss(C, Tensor(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return C
-
-
-def _predict(C, x):
-    with no_grad():
-        return C(Tensor(x)).data.argmax(1)
-
-
-def fit(config: dict, seed: int = 0, out=None, quiet: bool = True) -> dict:
-    from minigen.data import digits
-    c = {**DEFAULTS, **config}
-    ds = digits()
-    x, y = imbalanced_split(ds, c["minority"], c["keep"], seed)
-    sampler = Sampler(x, y)
-    xt, yt = backend.to_device(ds.x_test), backend.to_device(ds.y_test)
-    counts = sampler.counts.astype(xp.float64)
-    deficit = counts.max() - counts                              # synthetic top-up per class
-    q = deficit / deficit.sum()
-    B = c["batch_size"]
-    B_fake = round(B * float(deficit.sum() / counts.sum()))  # real + synthetic batch is class-balanced
-    backend.manual_seed(seed)
-    model = CEGAN(c)
-    t0 = time.perf_counter()
-    history = []
-    from tqdm import tqdm
-    for step in tqdm(range(c["steps"]), disable=quiet, desc="CEGAN"):
-        xb, yb = sampler.balanced(B)                              # D: real pairs vs generated pairs
-        y_g = backend.rng().integers(0, N_CLASSES, size=(B,))
-        with no_grad():
-            fake = model.generate(y_g).data
-        ld = d_loss(model.D, Tensor(xb), yb, Tensor(fake), y_g)
-        model.opt_d.zero_grad()
-        ld.backward()
-        model.opt_d.step()
-        y_g = backend.rng().integers(0, N_CLASSES, size=(B,))    # G: realistic and classified as y
-        lg = g_loss(model.D, model.C, model.generate(y_g), y_g, c["lambda_cls"])
-        model.opt_g.zero_grad()
-        lg.backward()
-        model.opt_g.step()
-        xr, yr = sampler.uniform(B)                               # C: real images (+ synthetic top-up)
-        if step >= c["augment_after"] and B_fake > 0:
-            y_f = xp.searchsorted(xp.cumsum(q), backend.rng().uniform((B_fake,), dtype=xp.float64))
-            y_f = xp.minimum(y_f, N_CLASSES - 1).astype(yr.dtype)
+    def step(self, step):
+        out = self.gan.train_step(self.balanced.next, self.opt_d, self.opt_g, step)
+        xr, yr = self.loader.next()                                  # C: real images (+ synthetic top-up)
+        if step >= self.config["augment_after"] and self.n_fake > 0:
+            u = backend.rng().uniform((self.n_fake,), dtype=xp.float64)
+            y_f = xp.minimum(xp.searchsorted(self.topup_cdf, u), N_CLASSES - 1).astype(yr.dtype)
             with no_grad():
-                xf = model.generate(y_f).data
-            lc = c_loss(model.C, Tensor(xr), yr, Tensor(xf), y_f)
+                xf = self.gan.generate(self.gan.sample_latent(self.n_fake, labels=y_f))[0]
+            lc = c_loss(self.classifier, xr, yr.data, xf, y_f)
         else:
-            lc = c_loss(model.C, Tensor(xr), yr)
-        model.opt_c.zero_grad()
-        lc.backward()
-        model.opt_c.step()
-        if (step + 1) % max(1, c["steps"] // 20) == 0:
-            history.append({"step": step + 1, "d_loss": ld.item(), "g_loss": lg.item(), "c_loss": lc.item(),
-                            "macro_f1": macro_f1(_predict(model.C, xt), yt)[0]})
-    seconds = time.perf_counter() - t0
-    f1, per = macro_f1(_predict(model.C, xt), yt)
-    base = train_classifier(c, sampler, c["steps"], oversample=False, seed=seed)
-    f1_base, per_base = macro_f1(_predict(base, xt), yt)
-    over = train_classifier(c, sampler, c["steps"], oversample=True, seed=seed)
-    f1_over, _ = macro_f1(_predict(over, xt), yt)
-    minority = list(c["minority"])
-    res = {"seed": seed, "macro_f1": f1, "macro_f1_imbalanced": f1_base, "macro_f1_oversampled": f1_over,
-           "gain_points": 100 * (f1 - f1_base),
-           "minority_f1": sum(per[i] for i in minority) / len(minority),
-           "minority_f1_imbalanced": sum(per_base[i] for i in minority) / len(minority),
-           "train_counts": [int(v) for v in backend.to_host(sampler.counts)],
-           "seconds": round(seconds, 1), "history": history}
-    if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        rows = xp.repeat(xp.arange(N_CLASSES), 8)
+            lc = c_loss(self.classifier, xr, yr.data)
+        update(self.opt_c, lc)
+        return {**out, "c_loss": lc.detach()}
+
+    @property
+    def labels(self):
+        return N_CLASSES
+
+    def sample(self, n, label=None):
+        labels = self.class_labels(n, label)
         with no_grad():
-            samples = model.generate(rows).data
-        _figure(backend.to_host(samples), res, out / "figure.png")
-        (out / "results.json").write_text(json.dumps(res, indent=2))
-    return res
+            x = self.gan.generate(self.gan.sample_latent(n, labels=labels))[0]
+        return Samples(x.numpy(), "images", image_shape=self.image_shape, labels=backend.to_host(labels))
 
+    def baseline(self, oversample: bool):
+        """The same classifier, steps and optimiser on the real (imbalanced) images only: plain, or with
+        class-balanced resampling (random oversampling)."""
+        backend.manual_seed(self.seed + 1000)
+        c = self.config
+        C = make_classifier(c)
+        return fit_classifier(C, self.batches(oversample, self.seed + 1001), c["steps"], lr=c["lr_c"])
 
-def _figure(samples, res, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    tiles = samples.reshape(N_CLASSES, 8, 8, 8).transpose(0, 2, 1, 3)          # (class, row, sample, col)
-    grid = 1.0 - tiles.reshape(N_CLASSES * 8, 8 * 8)
-    fig, ax = plt.subplots(figsize=(5.5, 7.2))
-    ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
-    ax.set_xticks([])
-    ax.set_yticks([8 * c + 3.5 for c in range(N_CLASSES)])
-    ax.set_yticklabels([f"{c} ({res['train_counts'][c]} real)" for c in range(N_CLASSES)])
-    ax.set_title(f"CEGAN seed {res['seed']}: G(z, y), 8 per class\nmacro-F1 {res['macro_f1']:.3f} vs "
-                 f"imbalanced {res['macro_f1_imbalanced']:.3f}, oversampled {res['macro_f1_oversampled']:.3f}",
-                 fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    def evaluate(self, run):
+        xt, yt = Tensor(backend.to_device(self.data.x_test)), backend.to_device(self.data.y_test)
+
+        def predict(C):
+            with no_grad():
+                return C(xt).data.argmax(1)
+        f1, per = macro_f1(predict(self.classifier), yt)
+        f1_base, per_base = macro_f1(predict(self.baseline(False)), yt)
+        f1_over, _ = macro_f1(predict(self.baseline(True)), yt)
+        minority = list(self.config["minority"])
+        return {"macro_f1": f1, "macro_f1_imbalanced": f1_base, "macro_f1_oversampled": f1_over,
+                "gain_points": 100 * (f1 - f1_base),
+                "minority_f1": sum(per[i] for i in minority) / len(minority),
+                "minority_f1_imbalanced": sum(per_base[i] for i in minority) / len(minority),
+                "train_counts": [int(v) for v in backend.to_host(self.counts)]}
+
+    def summary(self, r):
+        return (f"macro-F1 {r['macro_f1']:.3f} vs imbalanced {r['macro_f1_imbalanced']:.3f}, "
+                f"oversampled {r['macro_f1_oversampled']:.3f}")
+
+    def figures(self, run, results):
+        import matplotlib.pyplot as plt
+        backend.manual_seed(self.seed + 7)
+        samples = self.sample(80).data.reshape(8, N_CLASSES, 64).transpose(1, 0, 2)    # (class, 8, 64)
+        tiles = samples.reshape(N_CLASSES, 8, 8, 8).transpose(0, 2, 1, 3)              # (class, row, sample, col)
+        grid = 1.0 - tiles.reshape(N_CLASSES * 8, 8 * 8)
+        fig, ax = plt.subplots(figsize=(5.5, 7.2))
+        ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([8 * c + 3.5 for c in range(N_CLASSES)])
+        ax.set_yticklabels([f"{c} ({results['train_counts'][c]} real)" for c in range(N_CLASSES)])
+        ax.set_title(f"CEGAN seed {self.seed}: G(z, y), 8 per class\n{self.summary(results)}", fontsize=9)
+        fig.tight_layout()
+        path = run.dir / "figure.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        return [path]
 
 
 def judge(results):
@@ -268,20 +220,20 @@ def gradcheck_case():
     """D's loss, G's loss (adversarial + classification through C) and C's loss on real + synthetic rows,
     as a function of all three networks' parameters, in float64."""
     backend.manual_seed(0)
-    model = CEGAN({**DEFAULTS, "latent_dim": 3, "g_hidden": 5, "d_hidden": 5, "pixels": 6})   # 6-pixel "images"
-    for m in (model.G, model.D, model.C):
+    task = CEGANTask(CEGANTask.make_config(0, latent_dim=3, g_hidden=5, d_hidden=5, pixels=6, lambda_cls=1.0))
+    gan, C = task.gan, task.classifier
+    for m in (gan, C):
         to_double(m)
     g = backend.Generator(1)
     real = Tensor(g.uniform((4, 6), dtype=xp.float64))
     fake_c = Tensor(g.uniform((4, 6), dtype=xp.float64))
-    y = xp.asarray([1, 5, 7, 9])
-    zy = Tensor(xp.concatenate([g.normal((4, 3), dtype=xp.float64), one_hot(y).astype(xp.float64)], axis=1))
-    params = list(model.G.parameters()) + list(model.D.parameters()) + list(model.C.parameters())
+    y = backend.to_device([1, 5, 7, 9])
+    z = Tensor(g.normal((4, 3), dtype=xp.float64))
+    params = list(gan.generator.parameters()) + list(gan.discriminator.parameters()) + list(C.parameters())
 
     def fn(*ps):
-        fake = model.G(zy)
-        return (d_loss(model.D, real, y, fake_c, y) + g_loss(model.D, model.C, fake, y, 1.0)
-                + c_loss(model.C, real, y, fake_c, y))
+        return (gan.d_loss((real, y), (fake_c, y)) + gan.g_loss(gan.generate((z, y)))
+                + c_loss(C, real, y, fake_c, y))
     return fn, params, False
 
 
@@ -292,5 +244,5 @@ VARIANT = register(Variant(
     data="8x8 digits, classes 5-9 cut to 10% of their training images; balanced 360-image test set",
     criterion="macro-F1 of C >= the same classifier on the imbalanced data + 5 points (mean over seeds; "
               "better on every seed)",
-    fit=fit, judge=judge, gradcheck_case=gradcheck_case, defaults=dict(DEFAULTS), options=("pixels",),
+    task=CEGANTask, judge=judge, gradcheck_case=gradcheck_case,
     fast={"steps": 30, "augment_after": 10, "g_hidden": 32, "d_hidden": 32}, seeds=3))

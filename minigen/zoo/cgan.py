@@ -20,115 +20,86 @@ with the real digits of that class (1 = as varied; a G that ignores z scores nea
 """
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 from minigen import backend
-from minigen import functional as F
-from minigen import losses
 from minigen.autograd.mode import no_grad
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
+from minigen.metrics import class_diversity
+from minigen.models.classifier import judge_labels
+from minigen.models.gan import ConcatLabel, ConditionalGAN
+from minigen.nn import MLP, LeakyReLU
 from minigen.optim import Adam
+from minigen.training.task import Samples
+from minigen.zoo.common import N_CLASSES, DigitsTask
 from minigen.zoo.criteria import mean_std
-from minigen.zoo.digits_game import (N_CLASSES, Digits, class_diversity, judge_labels, mlp, one_hot,
-                                    write_results)
 from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
 
-DEFAULTS = {"steps": 2000, "batch_size": 64, "latent_dim": 32, "hidden": 256, "lr_g": 2e-4, "lr_d": 2e-4,
-            "betas": (0.5, 0.999), "dropout": 0.0, "g_act": "relu", "g_norm": "batch", "per_class": 100}
+
+def cgan_players(c: dict, pixels: int = 64):
+    """G(z | y): [z, onehot(y)] -> hidden -> hidden -> pixels (ReLU, batch norm, sigmoid output);
+    D(x | y): [x, onehot(y)] -> hidden -> hidden -> 1 logit (LeakyReLU 0.2, optional dropout)."""
+    h = c["hidden"]
+    G = ConcatLabel(MLP([c["latent_dim"] + N_CLASSES, h, h, pixels], activation=c["g_act"], out_activation="sigmoid",
+                        norm=c["g_norm"]), N_CLASSES)
+    D = ConcatLabel(MLP([pixels + N_CLASSES, h, h, 1], activation=LeakyReLU(0.2), dropout=c["dropout"]), N_CLASSES)
+    return G, D
 
 
-class CGAN:
-    """G(z | y): [z, onehot(y)] -> hidden -> hidden -> 64 (ReLU, batch norm, sigmoid output);
-    D(x | y): [x, onehot(y)] -> hidden -> hidden -> 1 logit (LeakyReLU 0.2)."""
+class CGANTask(DigitsTask):
+    defaults = {**DigitsTask.defaults, "steps": 2000, "batch_size": 64, "latent_dim": 32, "hidden": 256, "lr_g": 2e-4,
+                "lr_d": 2e-4, "betas": [0.5, 0.999], "dropout": 0.0, "g_act": "relu", "g_norm": "batch",
+                "per_class": 100}
 
-    def __init__(self, config: dict):
-        self.cfg = c = {**DEFAULTS, **config}
-        h = c["hidden"]
-        self.G = mlp([c["latent_dim"] + N_CLASSES, h, h, 64], c["g_act"], out_act="sigmoid", norm=c["g_norm"])
-        self.D = mlp([64 + N_CLASSES, h, h, 1], "leaky_relu", dropout=c["dropout"])
-        self.opt_g = Adam(self.G.parameters(), lr=c["lr_g"], betas=tuple(c["betas"]))
-        self.opt_d = Adam(self.D.parameters(), lr=c["lr_d"], betas=tuple(c["betas"]))
+    def __init__(self, config):
+        super().__init__(config)
+        c = config
+        # one G(z | y) per step: D's step sees it detached, G's step backpropagates through it
+        self.gan = ConditionalGAN(*cgan_players(c), N_CLASSES, latent_dim=c["latent_dim"], reuse_fake=True)
+        self.opt_g = Adam(self.gan.generator.parameters(), lr=c["lr_g"], betas=tuple(c["betas"]))
+        self.opt_d = Adam(self.gan.discriminator.parameters(), lr=c["lr_d"], betas=tuple(c["betas"]))
 
-    def generate(self, z: Tensor, y1h: Tensor) -> Tensor:
-        return self.G(F.concatenate([z, y1h], axis=1))
+    def step(self, step):
+        return self.gan.train_step(self.loader.next, self.opt_d, self.opt_g, step)
 
-    def discriminate(self, x: Tensor, y1h: Tensor) -> Tensor:
-        return self.D(F.concatenate([x, y1h], axis=1))
+    @property
+    def labels(self):
+        return N_CLASSES
 
-    def d_loss(self, real, y_real, fake, y_fake):
-        """-E log D(x | y) - E log(1 - D(G(z | y') | y')); ``fake`` is already detached from G."""
-        return losses.discriminator_loss(self.discriminate(real, y_real), self.discriminate(fake, y_fake))
-
-    def g_loss(self, fake, y_fake):
-        return losses.generator_loss_nonsaturating(self.discriminate(fake, y_fake))
-
-    def latent(self, n: int) -> Tensor:
-        return Tensor(backend.rng().normal((n, self.cfg["latent_dim"])))
-
-    def train_step(self, real: Tensor, labels) -> dict:
-        n = real.shape[0]
-        y_real = one_hot(labels)
-        # the fakes are asked for labels drawn from the data's label marginal (the labels of another batch
-        # of real data would do the same; uniform is the digits' marginal to within 1%)
-        y_fake = one_hot(backend.rng().integers(0, N_CLASSES, size=(n,)))
-        fake = self.generate(self.latent(n), y_fake)
-        d = self.d_loss(real, y_real, fake.detach(), y_fake)
-        self.opt_d.zero_grad()
-        d.backward()
-        self.opt_d.step()
-        g = self.g_loss(fake, y_fake)
-        self.opt_g.zero_grad()
-        g.backward()
-        self.opt_g.step()
-        return {"d_loss": d.item(), "g_loss": g.item()}
-
-    def sample(self, labels):
-        """G(z | labels) with fresh z, G in eval mode (batch norm uses its running statistics, so a sample
-        does not depend on the rest of its batch)."""
-        self.G.eval()
+    def generate(self, labels, generator=None):
+        """G(z | labels) with fresh z, G in eval mode (batch norm uses its running statistics, so a sample does
+        not depend on the rest of its batch), as a device array (n, 64)."""
+        self.gan.eval()
         try:
             with no_grad():
-                return self.generate(self.latent(labels.shape[0]), one_hot(labels)).data
+                return self.gan.generate(self.gan.sample_latent(labels.shape[0], generator, labels))[0].data
         finally:
-            self.G.train()
+            self.gan.train()
 
+    def sample(self, n, label=None):
+        labels = self.class_labels(n, label)
+        return Samples(backend.to_host(self.generate(labels)), "images", image_shape=self.image_shape,
+                       labels=backend.to_host(labels))
 
-def fit(config: dict, seed: int = 0, out=None, quiet: bool = True) -> dict:
-    cfg = {**DEFAULTS, **config}
-    backend.manual_seed(seed)
-    data = Digits()
-    model = CGAN(cfg)
-    t0 = time.perf_counter()
-    history = []
-    from tqdm import tqdm
-    for step in tqdm(range(cfg["steps"]), disable=quiet, desc="CGAN"):
-        x, y = data.batch(cfg["batch_size"])
-        m = model.train_step(x, y)
-        if (step + 1) % max(1, cfg["steps"] // 20) == 0:
-            history.append({"step": step + 1, **m})
-    seconds = time.perf_counter() - t0
-    labels = xp.repeat(xp.arange(N_CLASSES), cfg["per_class"])
-    samples = model.sample(labels)
-    j = judge_labels(samples, labels)
-    diversity = class_diversity(samples, labels, data.x_train, data.y_train)
-    res = {"seed": seed, "accuracy": j["accuracy"], "min_class_accuracy": min(j["per_class"]),
-           "per_class": j["per_class"], "confident": j["confident"],
-           "diversity": diversity,
-           "classifier_test_accuracy": j["classifier_test_accuracy"], "seconds": round(seconds, 1),
-           "history": history}
-    if out is not None:
+    def evaluate(self, run):
+        labels = xp.repeat(xp.arange(N_CLASSES), self.config["per_class"])
+        samples = self.generate(labels, backend.Generator(1))
+        j = judge_labels(samples, labels)
+        return {"accuracy": j["accuracy"], "min_class_accuracy": min(j["per_class"]), "per_class": j["per_class"],
+                "confident": j["confident"],
+                "diversity": class_diversity(samples, labels, self.data.x_train, self.data.y_train),
+                "classifier_test_accuracy": j["classifier_test_accuracy"]}
+
+    def summary(self, r):
+        return (f"the judge agrees with the requested class on {r['accuracy']:.1%} of samples (worst class "
+                f"{r['min_class_accuracy']:.0%}), diversity {r['diversity']:.2f} of the data's")
+
+    def figures(self, run, results):
         from minigen.viz import plots
-        out = Path(out)
-        # one row per class: the first 10 samples of each class
-        grid = samples.reshape(N_CLASSES, cfg["per_class"], 64)[:, :10].reshape(-1, 64)
-        plots.save_image_grid(backend.to_host(grid), data.image_shape, out / "figure.png",
-                              f"CGAN G(z | y), row = y; seed {seed}: judge agrees on {j['accuracy']:.1%}",
-                              nrow=10)
-        write_results(out, res)
-    return res
+        grid = self.generate(xp.repeat(xp.arange(N_CLASSES), 10), backend.Generator(1))   # 10 per class, row = y
+        return [plots.save_image_grid(backend.to_host(grid), self.image_shape, run.dir / "figure.png",
+                                      f"CGAN G(z | y), row = y; seed {self.seed}: judge agrees on "
+                                      f"{results['accuracy']:.1%}", nrow=10)]
 
 
 def judge(results):
@@ -147,19 +118,18 @@ def gradcheck_case():
     """Both players' CGAN losses as a function of their parameters (float64, small nets): the label
     enters through the concatenations of G's and D's inputs."""
     backend.manual_seed(0)
-    model = CGAN({"hidden": 5, "latent_dim": 3})
-    to_double(model.G)
-    to_double(model.D)
+    c = CGANTask.make_config(0, hidden=5, latent_dim=3)
+    G, D = cgan_players(c)
+    gan = ConditionalGAN(to_double(G), to_double(D), N_CLASSES, latent_dim=3)
     g = backend.Generator(1)
     real = Tensor(g.uniform((6, 64), dtype=xp.float64))
     fake = Tensor(g.uniform((6, 64), dtype=xp.float64))       # a constant: finite differences miss a detach
     z = Tensor(g.normal((6, 3), dtype=xp.float64))
-    y_real = one_hot(g.integers(0, N_CLASSES, size=(6,)), dtype=xp.float64)
-    y_fake = one_hot(g.integers(0, N_CLASSES, size=(6,)), dtype=xp.float64)
-    params = list(model.D.parameters()) + list(model.G.parameters())
+    y_real, y_fake = g.integers(0, N_CLASSES, size=(6,)), g.integers(0, N_CLASSES, size=(6,))
+    params = list(D.parameters()) + list(G.parameters())
 
     def fn(*ps):
-        return model.d_loss(real, y_real, fake, y_fake) + model.g_loss(model.generate(z, y_fake), y_fake)
+        return gan.d_loss((real, y_real), (fake, y_fake)) + gan.g_loss(gan.generate((z, y_fake)))
     return fn, params, False
 
 
@@ -169,5 +139,5 @@ VARIANT = register(Variant(
     data="digits 8x8",
     criterion="the reference classifier agrees with the requested label on >= 90% of samples "
               "(100 per class), mean over 3 seeds, each seed >= 90%",
-    fit=fit, judge=judge, gradcheck_case=gradcheck_case,
-    defaults=dict(DEFAULTS), fast={"steps": 30, "hidden": 32, "per_class": 10}, seeds=3))
+    task=CGANTask, judge=judge, gradcheck_case=gradcheck_case,
+    fast={"steps": 30, "hidden": 32, "per_class": 10}, seeds=3))

@@ -26,8 +26,9 @@ passed on at most 2 of 5; (0, 1, 1) passes on 4 of 5 with the same settings.
 from __future__ import annotations
 
 from minigen import functional as F
+from minigen.models.gan import GAN
+from minigen.zoo.common import TOY_DEFAULTS, ToyVariant
 from minigen.zoo.criteria import mode_criterion
-from minigen.zoo.game import TOY_DEFAULTS, Game, toy_fit
 from minigen.zoo.gradcheck_cases import toy_loss_case
 from minigen.zoo.registry import Variant, register
 
@@ -44,36 +45,58 @@ def lsgan_g_loss(fake_out, c: float):
     return 0.5 * F.mean((fake_out - c) ** 2)
 
 
-class LSGAN(Game):
-    def __init__(self, config):
-        super().__init__(config)
-        self.a, self.b, self.c = CODINGS[self.cfg.get("coding", "-1,1,0")]
+class LeastSquaresGAN(GAN):
+    def __init__(self, G, D, coding: str = "-1,1,0", **kw):
+        super().__init__(G, D, **kw)
+        self.a, self.b, self.c = CODINGS[coding]
 
     def d_loss(self, real, fake):
-        return lsgan_d_loss(self.D(real), self.D(fake), self.a, self.b)
+        return lsgan_d_loss(self.critic(real), self.critic(fake), self.a, self.b)
 
-    def g_loss(self, fake):
-        return lsgan_g_loss(self.D(fake), self.c)
+    def g_loss(self, fake, real=None):
+        return lsgan_g_loss(self.critic(fake), self.c)
 
 
 # tuned on 5 seeds: tanh units and an 8-D latent let G fold its latent space onto the 8 modes without
 # collapsing; Adam at 2e-3, decayed linearly to 5% over the second half (the ring's std is 0.01, so a sample
 # is of high quality within 0.03 of a mode: the small final steps let the samples settle there)
-TUNED = {"steps": 6000, "activation": "tanh", "latent_dim": 8, "lr_g": 2e-3, "lr_d": 2e-3, "lr_decay": 0.05,
-         "decay_start": 0.5}
+TUNED = {"steps": 6000, "activation": "tanh", "latent_dim": 8, "lr_g": 2e-3, "lr_d": 2e-3, "lr_final": 0.05,
+         "lr_decay_start": 0.5}
 
 
-def _register(name, coding, tuned=TUNED):
+class LSGANTask(ToyVariant):
+    defaults = {**TOY_DEFAULTS, **TUNED, "coding": "-1,1,0"}
+
+    @classmethod
+    def check_config(cls, config):
+        super().check_config(config)
+        if config["coding"] not in CODINGS:
+            from minigen.training.task import ConfigError
+            raise ConfigError(f"{cls.name}: coding must be one of {', '.join(CODINGS)}, got {config['coding']!r}")
+
+    @property
+    def title(self):
+        return f"LSGAN ({self.config['coding']})"
+
+    def make_gan(self):
+        c = self.config
+        return LeastSquaresGAN(*self.players(), coding=c["coding"], n_critic=c["n_critic"], latent_dim=c["latent_dim"])
+
+
+class LSGAN01Task(LSGANTask):
+    defaults = {**LSGANTask.defaults, "coding": "0,1,1"}
+
+
+def _register(name, task):
+    coding = task.defaults["coding"]
     return register(Variant(
         name=name, title=f"LSGAN (a,b,c = {coding})", paper="Mao et al. 2017",
         idea="least-squares losses against target codes instead of the sigmoid cross-entropy",
         data="ring8", criterion=">= 7/8 modes and >= 80% high quality on 4 of 5 seeds",
-        fit=toy_fit(LSGAN, f"LSGAN ({coding})"),
-        judge=mode_criterion(min_modes=7, min_hq=0.8, min_passing=4),
-        gradcheck_case=lambda: toy_loss_case(LSGAN, {"coding": coding}),
-        defaults={"data": "ring8", "coding": coding, **tuned},
-        options=tuple(TOY_DEFAULTS), fast={"steps": 20, "hidden": 16}, seeds=5))
+        task=task, judge=mode_criterion(min_modes=7, min_hq=0.8, min_passing=4),
+        gradcheck_case=lambda: toy_loss_case(task, coding=coding),
+        fast={"steps": 20, "hidden": 16}, seeds=5))
 
 
-VARIANT = _register("lsgan", "-1,1,0")
-VARIANT_01 = _register("lsgan-01", "0,1,1")
+VARIANT = _register("lsgan", LSGANTask)
+VARIANT_01 = _register("lsgan-01", LSGAN01Task)

@@ -13,12 +13,12 @@ sample, but the TV distance between the products grows like 1 - (1 - e)^m, so th
 penalises collapse much more than an imbalance spread evenly (the paper's "mode collapse region"
 analysis).  Only the discriminator's input layer changes (m d inputs); everything else is the GAN.
 
-The miniature keeps the packing exactly (m = ``pack`` samples concatenated per D input; each batch holds
-``batch_size`` packs, so G draws ``pack * batch_size`` samples per step) with the non-saturating GAN loss,
+The miniature keeps the packing exactly (m = ``pack`` samples concatenated per D input: a batch of
+``batch_size`` samples makes ``batch_size / m`` packs) with the non-saturating GAN loss,
 on the paper's 2-D grid (25 Gaussians, std 0.05, spacing 2) with MLPs; it drops the maxout discriminator
 and batch-normalised generator of the paper's experiments and the stacked-MNIST/CelebA runs.
-Each seed also trains the plain GAN (m = 1, same settings), so the table shows the paper's comparison made
-here, seed by seed.
+Each run also trains the plain GAN (m = 1, same settings, its own batches) beside it, so the table shows the
+paper's comparison made here, seed by seed.
 
 The paper's Table 3 (2-D grid, 25 modes; modes / high-quality samples / reverse KL, averaged over 10
 trials): GAN 17.3 / 94.8% / 0.70; PacGAN2 23.8 / 91.3% / 0.13; PacGAN3 24.6 / 94.2% / 0.06;
@@ -28,13 +28,13 @@ from __future__ import annotations
 
 from minigen import backend
 from minigen import functional as F
-from minigen import losses
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
-from minigen.nn import MLP
+from minigen.models.gan import GAN
+from minigen.optim.lr_scheduler import LinearDecayLR
+from minigen.zoo.common import TOY_DEFAULTS, ToyVariant
 from minigen.zoo.criteria import mean_std
-from minigen.zoo.game import TOY_DEFAULTS, Game, toy_fit
-from minigen.zoo.gradcheck_cases import to_double
+from minigen.zoo.gradcheck_cases import small_game
 from minigen.zoo.registry import Variant, register
 
 
@@ -43,61 +43,56 @@ def pack(x, m: int):
     return F.reshape(x, (x.shape[0] // m, m * x.shape[1]))
 
 
-class PacGAN(Game):
-    @property
-    def m(self) -> int:
-        return self.cfg.get("pack", 2)
+class PacGANTask(ToyVariant):
+    """PacGAN_m (the GAN with ``pack`` = m) and, in the same run, the plain GAN (m = 1) with the same
+    settings: its numbers go into the results under ``"gan"``."""
 
-    def make_discriminator(self):
-        c = self.cfg
-        return MLP([2 * self.m] + [c["hidden"]] * c["depth"] + [1], activation=c["activation"])
+    title = "PacGAN"
+    # the grid needs long training; the learning rates fall to 2% over the second half (sharper modes)
+    defaults = {**TOY_DEFAULTS, "data": "grid25", "pack": 2, "steps": 12000, "lr_final": 0.02,
+                "lr_decay_start": 0.5}
 
-    def d_loss(self, real, fake):
-        return losses.discriminator_loss(self.D(pack(real, self.m)), self.D(pack(fake, self.m)))
+    def __init__(self, config):
+        super().__init__(config)
+        c = config
+        self.plain = GAN(*self.players(pack=1), n_critic=c["n_critic"], latent_dim=c["latent_dim"])
+        self.plain_opt_d = self.make_optimizer(self.plain.discriminator, c["lr_d"])
+        self.plain_opt_g = self.make_optimizer(self.plain.generator, c["lr_g"])
+        start = round(c["lr_decay_start"] * c["steps"])
+        self.plain_schedules = {name: LinearDecayLR(opt, c["steps"], start, c["lr_final"])
+                                for name, opt in (("d", self.plain_opt_d), ("g", self.plain_opt_g))}
+        self.plain_loader = self.make_loader()
 
-    def g_loss(self, fake):
-        return losses.generator_loss_nonsaturating(self.D(pack(fake, self.m)))
+    def step(self, step):
+        out = super().step(step)
+        plain = self.plain.train_step(self.plain_loader.next, self.plain_opt_d, self.plain_opt_g, step)
+        for s in self.plain_schedules.values():
+            s.step()
+        return {**out, "plain_d_loss": plain["d_loss"], "plain_g_loss": plain["g_loss"]}
 
-    def train_step(self, next_real) -> dict:
-        # batch_size packs of m samples each: m fresh real batches make one batch of m * batch_size points,
-        # and G draws as many (g_step(n) generates n points)
-        for _ in range(self.cfg["n_critic"]):
-            real = F.concatenate([next_real() for _ in range(self.m)], axis=0)
-            d = self.d_step(real)
-        return {"d_loss": d, "g_loss": self.g_step(real.shape[0])}
+    def evaluate(self, run):
+        res = super().evaluate(run)
+        x = self.plain.sample(self.config["eval_n"], backend.Generator(0))
+        res["gan"] = {k: v for k, v in self.measure(x).items() if k != "counts"}
+        return res
 
 
 def gradcheck_case(m: int):
-    """Both players' losses through the packed D, in float64 (as toy_loss_case, with 3 packs of m samples)."""
+    """Both players' losses through the packed D, in float64 (3 packs of m samples)."""
     backend.manual_seed(0)
-    game = PacGAN({"pack": m, "hidden": 5, "depth": 1, "activation": "tanh"})
-    to_double(game.G)
-    to_double(game.D)
+    gan = small_game(PacGANTask, pack=m, batch_size=6 * m)
     g = backend.Generator(1)
     real, fake = Tensor(g.normal((3 * m, 2), dtype=xp.float64)), Tensor(g.normal((3 * m, 2), dtype=xp.float64))
-    z = Tensor(g.normal((3 * m, game.cfg["latent_dim"]), dtype=xp.float64))
-    params = list(game.D.parameters()) + list(game.G.parameters())
+    z = Tensor(g.normal((3 * m, gan.latent_dim), dtype=xp.float64))
+    params = list(gan.discriminator.parameters()) + list(gan.generator.parameters())
 
     def fn(*ps):
-        return game.d_loss(real, fake) + game.g_loss(game.G(z))
+        return gan.d_loss(real, fake) + gan.g_loss(gan.generate(z))
     return fn, params, False
 
 
 PAPER = ("paper, Table 3, 10 trials: GAN 17.3/25 modes, 94.8% HQ, reverse KL 0.70; PacGAN2 23.8/25, 91.3%, 0.13; "
          "PacGAN3 24.6/25, 94.2%, 0.06; PacGAN4 24.8/25, 93.6%, 0.04")
-
-
-def paired_fit(m: int):
-    """PacGAN_m and, from the same seed with the same settings, the plain GAN (m = 1): the paper's comparison,
-    made on every seed.  The plain GAN's numbers go into the result under ``"gan"``."""
-    pac_fit, gan_fit = toy_fit(PacGAN, f"PacGAN{m}"), toy_fit(PacGAN, "GAN (no packing)")
-
-    def fit(config: dict, seed: int = 0, out=None, quiet: bool = True) -> dict:
-        res = pac_fit({**config, "pack": m}, seed=seed, out=out, quiet=quiet)
-        base = gan_fit({**config, "pack": 1}, seed=seed, out=None, quiet=quiet)
-        res["gan"] = {k: base[k] for k in ("modes", "high_quality", "reverse_kl", "seconds")}
-        return res
-    return fit
 
 
 def paired_judge(min_modes: int = 24, min_passing: int = 4):
@@ -128,13 +123,8 @@ def _register(name, m):
         data="grid25",
         criterion=f">= 24/25 modes on 4 of 5 seeds, and a lower mean reverse KL than the plain GAN trained from "
                   f"the same seeds with the same settings ({PAPER})",
-        fit=paired_fit(m),
-        judge=paired_judge(),
-        gradcheck_case=lambda: gradcheck_case(m),
-        # the grid needs long training; the learning rates fall to 2% over the second half (sharper modes)
-        defaults={"data": "grid25", "pack": m, "steps": 12000, "lr_g": 1e-3, "lr_d": 1e-3, "batch_size": 128,
-                  "hidden": 128, "lr_decay": 0.02, "decay_start": 0.5},
-        options=tuple(TOY_DEFAULTS), fast={"steps": 20, "hidden": 16}, seeds=5))
+        task=PacGANTask, judge=paired_judge(), gradcheck_case=lambda: gradcheck_case(m),
+        fast={"steps": 20, "hidden": 16}, seeds=5))
 
 
 VARIANT = _register("pacgan", 2)

@@ -43,19 +43,19 @@ model trained on the real rows (TRTR).
 """
 from __future__ import annotations
 
-import json
 import math
-import time
-from pathlib import Path
 
 from minigen import backend
 from minigen import functional as F
 from minigen.autograd.mode import no_grad
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
-from minigen.nn import MLP, Linear, Module, Parameter
+from minigen.models.classifier import fit_classifier
+from minigen.models.gan import update
+from minigen.nn import MLP, Linear, Module, Parameter, init
 from minigen.optim import Adam
 from minigen.privacy import MomentsAccountant, laplace, noisy_argmax_2
+from minigen.training.task import Samples, Task
 from minigen.zoo.criteria import mean_std
 from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
@@ -161,27 +161,12 @@ def generator_loss(student, fake):
     return -F.mean(F.log_sigmoid(student(fake)))
 
 
-class PATEGAN:
-    def __init__(self, cfg: dict, d_data: int):
-        c = self.cfg = cfg
-        self.pi = 0.5                                             # P(y = 1) for generated rows
-        self.G = MLP([c["latent_dim"] + 1, c["g_hidden"], c["g_hidden"], d_data - 1], activation="tanh")
-        last = self.G[-1]                  # start G's rows about as spread out as the standardised data
-        last.weight.data = last.weight.data * c["g_out_gain"]
-        self.T = Teachers(c["n_teachers"], d_data, c["features"])
-        self.S = Student(d_data, c["features"])
-        self.opt_g = Adam(self.G.parameters(), lr=c["lr_g"], betas=(0.5, 0.999))
-        self.acc = MomentsAccountant(c["lam"], c["max_moment"])
-
-    def generate(self, n: int):
-        """Rows (n, d): y ~ Bernoulli(pi), then standardised features G(z, y) with z ~ U(-1, 1)."""
-        z = backend.rng().uniform((n, self.cfg["latent_dim"]), -1.0, 1.0)
-        y = (backend.rng().uniform((n, 1)) < self.pi).astype(z.dtype)
-        return F.concatenate([self.G(Tensor(xp.concatenate([z, 2 * y - 1], axis=1))), Tensor(y)], axis=1)
-
-    def epsilon(self) -> float:
-        """eps-hat of the whole release: the accountant's eps at delta, plus eps_pi (basic composition)."""
-        return self.acc.epsilon(self.cfg["delta"]) + self.cfg["epsilon_rate"]
+def make_generator(c: dict, d_data: int) -> MLP:
+    """G(z, y): [z, 2y - 1] -> g_hidden -> g_hidden -> the d_data - 1 standardised features (tanh units)."""
+    G = MLP([c["latent_dim"] + 1, c["g_hidden"], c["g_hidden"], d_data - 1], activation="tanh")
+    last = G[-1]                  # start G's rows about as spread out as the standardised data
+    last.weight.data = last.weight.data * c["g_out_gain"]
+    return G
 
 
 # ---- the judge's tools ----------------------------------------------------------------------------------
@@ -200,21 +185,21 @@ def auroc(scores, labels) -> float:
 
 
 def logistic_auroc(x_train, y_train, x_test, y_test, steps: int = 300, lr: float = 0.05) -> float:
-    """Train a logistic regression with minigen (full batch, Adam, tiny L2) and return its test AUROC."""
+    """Train a logistic regression with minigen (full batch, Adam, tiny L2, from zero weights) and return its
+    test AUROC."""
     xt = Tensor(backend.to_device(x_train, dtype=xp.float32))
     yt = backend.to_device(y_train, dtype=xp.float32).reshape(-1)
     if float(yt.min()) == float(yt.max()):                  # one class only: nothing to learn
         return 0.5
-    w = Parameter(xp.zeros((xt.shape[1],), dtype=xp.float32))
-    b = Parameter(xp.zeros((1,), dtype=xp.float32))
-    opt = Adam([w, b], lr=lr)
-    for _ in range(steps):
-        loss = F.binary_cross_entropy_with_logits(F.matmul(xt, w) + b, yt) + 1e-4 * F.sum(w * w)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    model = Linear(xt.shape[1], 1)
+    init.zeros_(model.weight)
+    init.zeros_(model.bias)
+
+    def loss(logits, y):
+        return F.binary_cross_entropy_with_logits(logits[:, 0], y) + 1e-4 * F.sum(model.weight * model.weight)
+    fit_classifier(model, (xt, yt), steps, lr=lr, loss=loss)
     with no_grad():
-        scores = F.matmul(Tensor(backend.to_device(x_test, dtype=xp.float32)), w).data
+        scores = model(Tensor(backend.to_device(x_test, dtype=xp.float32))).data[:, 0]
     return auroc(scores, y_test)
 
 
@@ -230,73 +215,117 @@ def direction_cos(syn, real) -> float:
     return float((a * b).sum() / (xp.sqrt((a * a).sum() * (b * b).sum()) + 1e-12))
 
 
-# ---- training -------------------------------------------------------------------------------------------
+# ---- the task -----------------------------------------------------------------------------------------
 
-def fit(config: dict, seed: int = 0, out=None, quiet: bool = True) -> dict:
-    from minigen.data.tabular import tabular_classification
-    c = {**DEFAULTS, **config}
-    tab = tabular_classification(c["n_train"], c["n_test"], seed=c["data_seed"])
-    backend.manual_seed(seed)
-    mean, std = tab.x_train.mean(0), tab.x_train.std(0)
-    xr = backend.to_device((tab.x_train - mean) / std, dtype=xp.float32)
-    xs = backend.to_device((tab.x_test - mean) / std, dtype=xp.float32)
-    yr = backend.to_device(tab.y_train, dtype=xp.float32)
-    real = xp.concatenate([xr, yr[:, None]], axis=1)               # (n, d + 1): the private rows
-    k, B = c["n_teachers"], c["batch_size"]
-    part = real.shape[0] // k
-    perm = backend.rng().permutation(real.shape[0])
-    parts = real[perm[:part * k]].reshape(k, part, real.shape[1])  # teacher j owns parts[j] and nothing else
-    model = PATEGAN(c, real.shape[1])
-    noisy_count = float(yr.sum()) + float(laplace((1,), 1.0 / c["epsilon_rate"])[0])   # (eps_pi, 0)-DP
-    model.pi = min(max(noisy_count / real.shape[0], 0.01), 0.99)
-    with no_grad():
-        untrained = model.generate(real.shape[0]).data
-    tstr_untrained = logistic_auroc(untrained[:, :-1], untrained[:, -1], xs, tab.y_test, c["clf_steps"])
-    t0 = time.perf_counter()
-    history, stopped, buffer, flips = [], "iterations", [], []
-    from tqdm import tqdm
-    for it in tqdm(range(c["iterations"]), disable=quiet, desc="PATE-GAN"):
-        with no_grad():                                         # 1. teachers: D_j vs as many fresh fakes
-            fakes = model.generate(part).data
-        model.T.refit(parts, xp.broadcast_to(fakes[None], parts.shape), c["l2"])
-        with no_grad():                                         # 2. noisy votes on fresh generated rows
-            fake = model.generate(B).data
-        n0, n1 = model.T.votes(fake)
+class PATEGANTask(Task):
+    """Algorithm 1, one iteration per training step; the run stops early (``finished``) when the next batch
+    of noisy labels would overspend the privacy budget."""
+
+    defaults = dict(DEFAULTS)
+    saved = ("pi", "buffer", "flips", "stopped", "initial_g")
+
+    def __init__(self, config):
+        from minigen.data.tabular import tabular_classification
+        super().__init__(config)
+        c = config
+        tab = tabular_classification(c["n_train"], c["n_test"], seed=c["data_seed"])
+        mean, std = tab.x_train.mean(0), tab.x_train.std(0)
+        xr = backend.to_device((tab.x_train - mean) / std, dtype=xp.float32)
+        self.x_test = backend.to_device((tab.x_test - mean) / std, dtype=xp.float32)
+        self.y_test = tab.y_test
+        yr = backend.to_device(tab.y_train, dtype=xp.float32)
+        self.real = xp.concatenate([xr, yr[:, None]], axis=1)         # (n, d + 1): the private rows
+        k = c["n_teachers"]
+        part = self.real.shape[0] // k
+        perm = backend.rng().permutation(self.real.shape[0])
+        self.parts = self.real[perm[:part * k]].reshape(k, part, self.real.shape[1])   # teacher j owns parts[j]
+        d = self.real.shape[1]
+        self.G = make_generator(c, d)
+        self.initial_g = {key: v.copy() for key, v in self.G.state_dict().items()}    # the untrained baseline
+        self.T = Teachers(k, d, c["features"])
+        self.S = Student(d, c["features"])
+        self.opt_g = Adam(self.G.parameters(), lr=c["lr_g"], betas=(0.5, 0.999))
+        self.accountant = MomentsAccountant(c["lam"], c["max_moment"])
+        noisy_count = float(yr.sum()) + float(laplace((1,), 1.0 / c["epsilon_rate"])[0])   # (eps_pi, 0)-DP
+        self.pi = min(max(noisy_count / self.real.shape[0], 0.01), 0.99)      # P(y = 1) for generated rows
+        self.buffer, self.flips, self.stopped = [], [], "iterations"
+        self.progress_every = 5
+
+    @property
+    def total_steps(self):
+        return self.config["iterations"]
+
+    def generate(self, n: int, G=None, generator=None):
+        """Rows (n, d): y ~ Bernoulli(pi), then standardised features G(z, y) with z ~ U(-1, 1)."""
+        g = generator or backend.rng()
+        z = g.uniform((n, self.config["latent_dim"]), -1.0, 1.0)
+        y = (g.uniform((n, 1)) < self.pi).astype(z.dtype)
+        return F.concatenate([(G or self.G)(Tensor(xp.concatenate([z, 2 * y - 1], axis=1))), Tensor(y)], axis=1)
+
+    def epsilon(self) -> float:
+        """eps-hat of the whole release: the accountant's eps at delta, plus eps_pi (basic composition)."""
+        return self.accountant.epsilon(self.config["delta"]) + self.config["epsilon_rate"]
+
+    def step(self, step):
+        c, B, parts = self.config, self.config["batch_size"], self.parts
+        with no_grad():                                          # 1. teachers: D_j vs as many fresh fakes
+            fakes = self.generate(parts.shape[1]).data
+        self.T.refit(parts, xp.broadcast_to(fakes[None], parts.shape), c["l2"])
+        with no_grad():                                          # 2. noisy votes on fresh generated rows
+            fake = self.generate(B).data
+        n0, n1 = self.T.votes(fake)
         gaps = xp.abs(n0 - n1)
-        if model.acc.epsilon_if(gaps, c["delta"]) + c["epsilon_rate"] > c["epsilon"]:
-            stopped = "epsilon"                                 # these labels would overspend: stop
-            break
-        model.acc.accumulate(gaps)
+        if self.accountant.epsilon_if(gaps, c["delta"]) + c["epsilon_rate"] > c["epsilon"]:
+            self.stopped, self.finished = "epsilon", True        # these labels would overspend: stop
+            return {}
+        self.accountant.accumulate(gaps)
         r = noisy_argmax_2(n0, n1, c["lam"])
-        flips.append(float((r != (n1 > n0).astype(xp.float32)).mean()))
-        buffer = (buffer + [(fake, r)])[-c["student_buffer"]:]   # released labels: re-use costs nothing
-        model.S.refit(xp.concatenate([b[0] for b in buffer]), xp.concatenate([b[1] for b in buffer]), c["l2"])
-        loss_g = generator_loss(model.S, model.generate(B))    # 3. the generator against the student
-        model.opt_g.zero_grad()
-        loss_g.backward()
-        model.opt_g.step()
-        if (it + 1) % 5 == 0:
-            with no_grad():
-                probe = model.generate(2000).data
-            history.append({"iteration": it + 1, "epsilon": model.epsilon(), "queries": model.acc.queries,
-                            "direction_cos": direction_cos(probe, real), "g_loss": loss_g.item(),
-                            "mean_gap": float(gaps.mean()), "voted_real": float(r.mean())})
-    seconds = time.perf_counter() - t0
-    with no_grad():
-        syn = model.generate(real.shape[0]).data
-    tstr = logistic_auroc(syn[:, :-1], syn[:, -1], xs, tab.y_test, c["clf_steps"])
-    trtr = logistic_auroc(xr, yr, xs, tab.y_test, c["clf_steps"])
-    res = {"seed": seed, "epsilon": model.epsilon(), "epsilon_budget": c["epsilon"], "delta": c["delta"],
-           "queries": model.acc.queries, "iterations": len(flips), "stopped_by": stopped,
-           "tstr_auroc": tstr, "trtr_auroc": trtr, "ratio": tstr / trtr, "tstr_untrained": tstr_untrained,
-           "direction_cos": direction_cos(syn, real), "positive_rate": model.pi,
-           "label_flip_rate": sum(flips) / max(1, len(flips)), "seconds": round(seconds, 1), "history": history}
-    if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        _figure(backend.to_host(real), backend.to_host(syn), history, res, out / "figure.png")
-        (out / "results.json").write_text(json.dumps(res, indent=2))
-    return res
+        self.flips.append(float((r != (n1 > n0).astype(xp.float32)).mean()))
+        self.buffer = (self.buffer + [(fake, r)])[-c["student_buffer"]:]   # released labels: re-use costs nothing
+        self.S.refit(xp.concatenate([b[0] for b in self.buffer]), xp.concatenate([b[1] for b in self.buffer]), c["l2"])
+        loss_g = generator_loss(self.S, self.generate(B))     # 3. the generator against the student
+        update(self.opt_g, loss_g)
+        return {"g_loss": loss_g.detach(), "mean_gap": gaps.mean(), "voted_real": r.mean()}
+
+    def progress(self, step):
+        with no_grad():
+            probe = self.generate(2000, generator=backend.Generator(self.seed + 3)).data
+        return {"epsilon": self.epsilon(), "queries": self.accountant.queries,
+                "direction_cos": direction_cos(probe, self.real)}
+
+    def synthetic(self, n: int, G=None):
+        with no_grad():
+            return self.generate(n, G, backend.Generator(self.seed + 1)).data
+
+    def evaluate(self, run):
+        c = self.config
+        untrained = make_generator(c, self.real.shape[1])
+        untrained.load_state_dict(self.initial_g)
+        syn, first = self.synthetic(self.real.shape[0]), self.synthetic(self.real.shape[0], untrained)
+        tstr = logistic_auroc(syn[:, :-1], syn[:, -1], self.x_test, self.y_test, c["clf_steps"])
+        trtr = logistic_auroc(self.real[:, :-1], self.real[:, -1], self.x_test, self.y_test, c["clf_steps"])
+        return {"epsilon": self.epsilon(), "epsilon_budget": c["epsilon"], "delta": c["delta"],
+                "queries": self.accountant.queries, "iterations": len(self.flips), "stopped_by": self.stopped,
+                "tstr_auroc": tstr, "trtr_auroc": trtr, "ratio": tstr / trtr,
+                "tstr_untrained": logistic_auroc(first[:, :-1], first[:, -1], self.x_test, self.y_test, c["clf_steps"]),
+                "direction_cos": direction_cos(syn, self.real), "positive_rate": self.pi,
+                "label_flip_rate": sum(self.flips) / max(1, len(self.flips))}
+
+    def summary(self, r):
+        return (f"eps-hat {r['epsilon']:.2f} after {r['queries']} votes; TSTR AUROC {r['tstr_auroc']:.3f} vs TRTR "
+                f"{r['trtr_auroc']:.3f}")
+
+    def sample(self, n, label=None):
+        """Synthetic rows: the standardised features and the label y in the last column."""
+        with no_grad():
+            rows = self.generate(n).numpy()
+        d = rows.shape[1] - 1
+        return Samples(rows, "rows", columns=tuple(f"x{i}" for i in range(d)) + ("y",))
+
+    def figures(self, run, results):
+        history = [m for m in run.metrics() if m.get("eval")]
+        return [_figure(backend.to_host(self.real), backend.to_host(self.synthetic(self.real.shape[0])), history,
+                        {**results, "seed": self.seed}, run.dir / "figure.png")]
 
 
 def _figure(real, syn, history, res, path):
@@ -316,7 +345,7 @@ def _figure(real, syn, history, res, path):
     axes[1].set_ylim(*lim[1])
     if history:
         ax = axes[2]
-        it = [h["iteration"] for h in history]
+        it = [h["step"] for h in history]
         ax.plot(it, [h["epsilon"] for h in history], "k-o", ms=3, label="eps-hat")
         ax.axhline(res["epsilon_budget"], color="tab:red", ls="--", lw=1, label="budget")
         ax.set_xlabel("iteration")
@@ -332,6 +361,7 @@ def _figure(real, syn, history, res, path):
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+    return path
 
 
 def judge(results):
@@ -354,9 +384,9 @@ def gradcheck_case():
     BCE on fixed noisy labels, and G's loss through the student (the [x, y, y x] features included)."""
     backend.manual_seed(0)
     cfg = {**DEFAULTS, "n_teachers": 3, "g_hidden": 4, "latent_dim": 2}
-    model = PATEGAN(cfg, 3)
+    G, T, S = make_generator(cfg, 3), Teachers(3, 3, cfg["features"]), Student(3, cfg["features"])
     g = backend.Generator(1)
-    for mod in (model.G, model.T, model.S):
+    for mod in (G, T, S):
         to_double(mod)
         for p in mod.parameters():
             p.data = g.normal(p.shape, scale=0.5, dtype=xp.float64)
@@ -367,12 +397,11 @@ def gradcheck_case():
     z = g.uniform((5, 2), -1.0, 1.0, dtype=xp.float64)
     y = (g.uniform((5, 1), dtype=xp.float64) > 0.5).astype(xp.float64)
     zy = Tensor(xp.concatenate([z, 2 * y - 1], axis=1))
-    params = list(model.T.parameters()) + list(model.S.parameters()) + list(model.G.parameters())
+    params = list(T.parameters()) + list(S.parameters()) + list(G.parameters())
 
     def fn(*ps):
-        fake_g = F.concatenate([model.G(zy), Tensor(y)], axis=1)
-        return (teacher_loss(model.T, real, fake_t) + student_loss(model.S, fake_s, labels)
-                + generator_loss(model.S, fake_g))
+        fake_g = F.concatenate([G(zy), Tensor(y)], axis=1)
+        return teacher_loss(T, real, fake_t) + student_loss(S, fake_s, labels) + generator_loss(S, fake_g)
     return fn, params, False
 
 
@@ -382,5 +411,5 @@ VARIANT = register(Variant(
          "votes on generated rows; G plays the student; eps from the data-dependent moments accountant",
     data="F7 table: 8 correlated features (2 log-normal) + logistic label; 50,000 private rows, 100 teachers",
     criterion="eps-hat <= 10 (delta 1e-5) on every seed; TSTR AUROC >= 0.8 x TRTR on >= 4 of 5 seeds",
-    fit=fit, judge=judge, gradcheck_case=gradcheck_case, defaults=dict(DEFAULTS),
+    task=PATEGANTask, judge=judge, gradcheck_case=gradcheck_case,
     fast={"iterations": 10, "n_teachers": 10, "n_train": 2000, "n_test": 1000, "clf_steps": 30}, seeds=5))

@@ -22,57 +22,60 @@ trained layers' true spectral norms sigma_SVD(W / sigma_estimate): the estimate 
 from __future__ import annotations
 
 from minigen import backend
-from minigen import functional as F
+from minigen.losses import hinge_d_loss, hinge_g_loss
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
+from minigen.models.gan import GAN
 from minigen.nn import Linear
 from minigen.nn.spectral_norm import spectral_norm
+from minigen.zoo.common import TOY_DEFAULTS, ToyVariant
 from minigen.zoo.criteria import mode_criterion
-from minigen.zoo.game import TOY_DEFAULTS, Game, toy_fit
-from minigen.zoo.gradcheck_cases import to_double
+from minigen.zoo.gradcheck_cases import small_game
 from minigen.zoo.registry import Variant, register
-
-
-def hinge_d_loss(real_out, fake_out):
-    """E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]"""
-    return F.mean(F.relu(1.0 - real_out)) + F.mean(F.relu(1.0 + fake_out))
-
-
-def hinge_g_loss(fake_out):
-    """-E[D(G(z))]"""
-    return -F.mean(fake_out)
 
 
 def sn_layers(module):
     return [m for m in module.modules() if getattr(m, "_spectral_norm", None) is not None]
 
 
-class SNGAN(Game):
-    def make_discriminator(self):
-        D = super().make_discriminator()
+class HingeGAN(GAN):
+    """The hinge loss of SN-GAN (and BigGAN) in the GAN step."""
+
+    def d_loss(self, real, fake):
+        return hinge_d_loss(self.critic(real), self.critic(fake))
+
+    def g_loss(self, fake, real=None):
+        return hinge_g_loss(self.critic(fake))
+
+
+def layer_spectral_norms(D) -> list[float]:
+    """The exact largest singular value (SVD) of each normalised weight W / sigma as the layer uses it."""
+    out = []
+    for m in sn_layers(D):
+        fn = m._spectral_norm
+        w = fn.matrix(fn.compute_weight(m, False).data)
+        out.append(float(xp.linalg.svd(w.astype(xp.float64), compute_uv=False)[0]))
+    return out
+
+
+class SNGANTask(ToyVariant):
+    title = "SN-GAN"
+    # the paper's Adam(2e-4, 0, 0.9) with n_dis = 5 (with n_dis = 1 the 1-Lipschitz D lags and G can collapse);
+    # the learning rates fall to 5% over the second half so the samples settle
+    defaults = {**TOY_DEFAULTS, "steps": 2000, "lr_g": 2e-4, "lr_d": 2e-4, "betas": [0.0, 0.9], "n_critic": 5,
+                "lr_final": 0.05}
+
+    def make_gan(self):
+        c = self.config
+        G, D = self.players()
         for m in D.modules():
             if isinstance(m, Linear):
                 spectral_norm(m)
-        return D
+        return HingeGAN(G, D, n_critic=c["n_critic"], latent_dim=c["latent_dim"])
 
-    def d_loss(self, real, fake):
-        return hinge_d_loss(self.D(real), self.D(fake))
-
-    def g_loss(self, fake):
-        return hinge_g_loss(self.D(fake))
-
-    def layer_spectral_norms(self) -> list[float]:
-        """The exact largest singular value (SVD) of each normalised weight W / sigma as the layer uses it."""
-        out = []
-        for m in sn_layers(self.D):
-            fn = m._spectral_norm
-            w = fn.matrix(fn.compute_weight(m, False).data)
-            out.append(float(xp.linalg.svd(w.astype(xp.float64), compute_uv=False)[0]))
-        return out
-
-    def extra_metrics(self, data, samples, history) -> dict:
-        s = self.layer_spectral_norms()
-        return {"layer_sigma": s, "max_sigma_error": max(abs(v - 1.0) for v in s)}
+    def evaluate(self, run):
+        s = layer_spectral_norms(self.gan.discriminator)
+        return {**super().evaluate(run), "layer_sigma": s, "max_sigma_error": max(abs(v - 1.0) for v in s)}
 
 
 def judge(results):
@@ -86,19 +89,17 @@ def gradcheck_case():
     u, v are fixed (finite differences must see the same function on every call): the gradient flows
     through sigma = u^T W v into the raw weights."""
     backend.manual_seed(0)
-    game = SNGAN({"hidden": 5, "depth": 1, "activation": "tanh"})
-    to_double(game.G)
-    to_double(game.D)
+    gan = small_game(SNGANTask)
     g = backend.Generator(1)
     real, fake = Tensor(g.normal((6, 2), dtype=xp.float64)), Tensor(g.normal((6, 2), dtype=xp.float64))
-    z = Tensor(g.normal((6, game.cfg["latent_dim"]), dtype=xp.float64))
+    z = Tensor(g.normal((6, gan.latent_dim), dtype=xp.float64))
     for _ in range(3):              # a few power iterations, so u, v are not just their random start
-        game.D(real)
-    game.D.eval()
-    params = list(game.D.parameters()) + list(game.G.parameters())
+        gan.critic(real)
+    gan.discriminator.eval()
+    params = list(gan.discriminator.parameters()) + list(gan.generator.parameters())
 
     def fn(*ps):
-        return game.d_loss(real, fake) + game.g_loss(game.G(z))
+        return gan.d_loss(real, fake) + gan.g_loss(gan.generate(z))
     return fn, params, False
 
 
@@ -108,11 +109,5 @@ VARIANT = register(Variant(
          "(no gradient through u, v; gradient through σ); hinge loss",
     data="ring8",
     criterion=">= 7/8 modes on every seed, and every trained layer's true spectral norm within 5% of 1",
-    fit=toy_fit(SNGAN, "SN-GAN"),
-    judge=judge,
-    gradcheck_case=gradcheck_case,
-    # the paper's Adam(2e-4, 0, 0.9) with n_dis = 5 (with n_dis = 1 the 1-Lipschitz D lags and G can collapse);
-    # the learning rates fall to 5% over the second half so the samples settle
-    defaults={"data": "ring8", "steps": 2000, "lr_g": 2e-4, "lr_d": 2e-4, "betas": (0.0, 0.9), "n_critic": 5,
-              "batch_size": 256, "hidden": 128, "lr_decay": 0.05},
-    options=tuple(TOY_DEFAULTS), fast={"steps": 10, "hidden": 16}, seeds=3))
+    task=SNGANTask, judge=judge, gradcheck_case=gradcheck_case,
+    fast={"steps": 10, "hidden": 16}, seeds=3))

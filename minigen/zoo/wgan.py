@@ -35,9 +35,10 @@ from minigen.autograd.mode import no_grad
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 from minigen.metrics import sliced_wasserstein
+from minigen.models.gan import GAN
 from minigen.nn import MLP
+from minigen.zoo.common import TOY_DEFAULTS, ToyVariant
 from minigen.zoo.criteria import mean_std
-from minigen.zoo.game import TOY_DEFAULTS, Game, toy_fit
 from minigen.zoo.gradcheck_cases import toy_loss_case
 from minigen.zoo.registry import Variant, register
 
@@ -77,64 +78,71 @@ def spearman(a, b) -> float:
     return cov / (va * vb) ** 0.5 if va > 0 and vb > 0 else 0.0
 
 
-# critic_hidden / critic_activation: the critic's width and units when they differ from G's (None: the same);
-# critic_warmup, critic_burst, burst_every: the reference code's 100 critic steps per G step early and every 500
-WGAN_DEFAULTS = {"clip": 0.01, "monitor_n": 2000, "critic_hidden": None, "critic_activation": None,
-                 "critic_warmup": 25, "critic_burst": 100, "burst_every": 500}
+class WassersteinGAN(GAN):
+    """The critic's and G's Wasserstein losses, every critic parameter clipped to [-clip, clip] after each
+    critic step, and the reference code's critic schedule: ``burst`` critic steps for the first ``warmup``
+    generator steps and every ``burst_every``-th, ``n_critic`` otherwise."""
 
-
-class WGAN(Game):
-    def __init__(self, config):
-        super().__init__({**WGAN_DEFAULTS, **config})
-        from minigen.data import toy2d
-        # a held-out batch of real points and fixed latents, for the estimate and the SWD at checkpoints
-        n = self.cfg["monitor_n"]
-        seed = int(backend.rng().integers(0, 2 ** 31 - 1, size=(1,))[0])
-        self.held_real = backend.to_device(toy2d(self.cfg["data"], n, seed=seed).x)
-        self.held_z = self.latent(n)
-        self.swd_seed = seed
-        self.g_steps = 0
-
-    def make_discriminator(self):
-        c = self.cfg
-        width = c.get("critic_hidden") or c["hidden"]
-        return MLP([2] + [width] * c["depth"] + [1], activation=c.get("critic_activation") or c["activation"])
+    def __init__(self, G, D, clip: float = 0.01, warmup: int = 25, burst: int = 100, burst_every: int = 500, **kw):
+        super().__init__(G, D, **kw)
+        self.clip, self.warmup, self.burst, self.burst_every = clip, warmup, burst, burst_every
 
     def d_loss(self, real, fake):
-        return critic_loss(self.D(real), self.D(fake))
+        return critic_loss(self.critic(real), self.critic(fake))
 
-    def g_loss(self, fake):
-        return generator_loss(self.D(fake))
+    def g_loss(self, fake, real=None):
+        return generator_loss(self.critic(fake))
 
-    def train_step(self, next_real) -> dict:
-        # the reference code's schedule: 100 critic steps for the first 25 generator steps and every 500th,
+    def critic_steps(self, step):
         # so the critic is near its optimum before its estimate is used (and measured)
-        t = self.g_steps
-        burst = t < self.cfg["critic_warmup"] or (self.cfg["burst_every"] and t % self.cfg["burst_every"] == 0)
-        for _ in range(self.cfg["critic_burst"] if burst else self.cfg["n_critic"]):
-            real = next_real()
-            d = self.d_step(real)
-        self.g_steps += 1
-        return {"d_loss": d, "g_loss": self.g_step(real.shape[0])}
+        bursting = step < self.warmup or (self.burst_every and step % self.burst_every == 0)
+        return self.burst if bursting else self.n_critic
 
     def after_d_step(self):
         # keep the critic in a compact set of functions (hence K-Lipschitz): clip every parameter
-        c = self.cfg["clip"]
-        for p in self.D.parameters():
-            p.data = xp.clip(p.data, -c, c)
+        for p in self.discriminator.parameters():
+            xp.clip(p.data, -self.clip, self.clip, out=p.data)
 
-    def progress(self) -> dict:
+
+class WGANTask(ToyVariant):
+    """WGAN on the ring; every evaluation also records the critic's estimate on a held-out batch and the
+    sliced Wasserstein distance of the same samples to held-out data."""
+
+    title = "WGAN"
+    # critic_hidden / critic_activation: the critic's width and units when they differ from G's (None: the same);
+    # critic_warmup, critic_burst, burst_every: the reference code's 100 critic steps per G step early and every 500
+    defaults = {**TOY_DEFAULTS, "optimizer": "rmsprop", "lr_g": 3e-5, "lr_d": 1e-4, "n_critic": 5, "clip": 0.01,
+                "monitor_n": 2000, "critic_hidden": None, "critic_activation": None, "critic_warmup": 25,
+                "critic_burst": 100, "burst_every": 500}
+
+    def __init__(self, config):
+        super().__init__(config)
+        from minigen.data import toy2d
+        n = config["monitor_n"]       # a held-out batch of real points and fixed latents, for the estimate
+        self.held_real = backend.to_device(toy2d(config["data"], n, seed=self.seed + 20_000).x)
+        self.held_z = self.gan.sample_latent(n, backend.Generator(self.seed + 20_001))
+
+    def make_gan(self):
+        c = self.config
+        G, _ = self.players()
+        width = c["critic_hidden"] or c["hidden"]
+        D = MLP([2] + [width] * c["depth"] + [1], activation=c["critic_activation"] or c["activation"])
+        return WassersteinGAN(G, D, clip=c["clip"], warmup=c["critic_warmup"], burst=c["critic_burst"],
+                              burst_every=c["burst_every"], n_critic=c["n_critic"], latent_dim=c["latent_dim"])
+
+    def progress(self, step):
         with no_grad():
-            fake = self.G(self.held_z)
-            w_est = (F.mean(self.D(Tensor(self.held_real))) - F.mean(self.D(fake))).item()
+            fake = self.gan.generate(self.held_z)
+            w_est = (F.mean(self.gan.critic(Tensor(self.held_real))) - F.mean(self.gan.critic(fake))).item()
             swd = sliced_wasserstein(fake, self.held_real, n_projections=128,
-                                     generator=backend.Generator(self.swd_seed))
-        return {"w_estimate": w_est, "swd": swd}
+                                     generator=backend.Generator(self.seed + 20_002))
+        return {**super().progress(step), "w_estimate": w_est, "swd": swd}
 
-    def extra_metrics(self, data, samples, history) -> dict:
-        w = [h["w_estimate"] for h in history]
-        s = [h["swd"] for h in history]
-        return {"spearman_w_swd": spearman(w, s), "final_swd": s[-1] if s else float("nan")}
+    def evaluate(self, run):
+        evals = [m for m in run.metrics() if m.get("eval")]
+        w, s = [m["w_estimate"] for m in evals], [m["swd"] for m in evals]
+        return {**super().evaluate(run), "spearman_w_swd": spearman(w, s),
+                "final_swd": s[-1] if s else float("nan"), "checkpoints": len(evals)}
 
 
 def judge(results):
@@ -156,11 +164,6 @@ VARIANT = register(Variant(
     data="ring8",
     criterion=">= 7/8 modes and Spearman rank correlation >= 0.8 between the critic's estimate on a held-out "
               "batch and a sliced Wasserstein distance to held-out data, over 20 checkpoints, on every seed",
-    fit=toy_fit(WGAN, "WGAN"),
-    judge=judge,
-    gradcheck_case=lambda: toy_loss_case(WGAN, {"monitor_n": 8}),
-    # slow G (5e-4 converged by checkpoint 1, Spearman ~0); measured seeds 0/1/2: 8/8/7 modes, rho .94/.95/.92
-    defaults={"data": "ring8", "steps": 3000, "optimizer": "rmsprop", "lr_g": 3e-5, "lr_d": 1e-4, "n_critic": 5,
-              "clip": 0.01, "batch_size": 256, "hidden": 128, "monitor_n": 2000},
-    options=(*TOY_DEFAULTS, *WGAN_DEFAULTS),
+    task=WGANTask, judge=judge,
+    gradcheck_case=lambda: toy_loss_case(WGANTask, monitor_n=8),
     fast={"steps": 20, "hidden": 16, "critic_hidden": 16, "monitor_n": 64, "critic_warmup": 2}, seeds=3))

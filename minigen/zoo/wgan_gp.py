@@ -28,9 +28,10 @@ from minigen import functional as F
 from minigen.autograd.engine import grad
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
+from minigen.models.gan import GAN
+from minigen.zoo.common import TOY_DEFAULTS, ToyVariant
 from minigen.zoo.criteria import mode_criterion
-from minigen.zoo.game import TOY_DEFAULTS, Game, toy_fit
-from minigen.zoo.gradcheck_cases import to_double
+from minigen.zoo.gradcheck_cases import small_game
 from minigen.zoo.registry import Variant, register
 from minigen.zoo.wgan import critic_loss, generator_loss
 
@@ -51,33 +52,46 @@ def wgan_gp_critic_loss(D, real, fake, eps, lam: float):
     return critic_loss(D(real), D(fake)) + lam * gradient_penalty(D, interpolates(real, fake, eps))
 
 
-class WGANGP(Game):
-    def __init__(self, config):
-        super().__init__({"gp_lambda": 10.0, **config})
+class GradientPenaltyGAN(GAN):
+    """The Wasserstein losses with the penalty lam (||grad D(x^)|| - 1)^2 on random interpolates."""
 
-    def d_loss(self, real, fake):
-        eps = backend.rng().uniform((real.shape[0], 1), dtype=real.dtype)
-        return wgan_gp_critic_loss(self.D, real, fake, eps, self.cfg["gp_lambda"])
+    def __init__(self, G, D, gp_lambda: float = 10.0, **kw):
+        super().__init__(G, D, **kw)
+        self.gp_lambda = gp_lambda
 
-    def g_loss(self, fake):
-        return generator_loss(self.D(fake))
+    def d_loss(self, real, fake, eps=None):
+        if eps is None:
+            eps = backend.rng().uniform((real.shape[0], 1), dtype=real.dtype)
+        return wgan_gp_critic_loss(self.critic, real, fake, eps, self.gp_lambda)
+
+    def g_loss(self, fake, real=None):
+        return generator_loss(self.critic(fake))
+
+
+class WGANGPTask(ToyVariant):
+    title = "WGAN-GP"
+    defaults = {**TOY_DEFAULTS, "data": "grid25", "steps": 8000, "n_critic": 5, "gp_lambda": 0.1, "betas": [0.5, 0.9],
+                "lr_final": 0.05, "lr_decay_start": 0.6}
+
+    def make_gan(self):
+        c = self.config
+        return GradientPenaltyGAN(*self.players(), gp_lambda=c["gp_lambda"], n_critic=c["n_critic"],
+                                  latent_dim=c["latent_dim"])
 
 
 def gradcheck_case():
     """The critic's whole loss (including the penalty, fixed eps) plus G's loss, in float64: second order,
     because the penalty already contains a gradient."""
     backend.manual_seed(0)
-    game = WGANGP({"hidden": 5, "depth": 1, "activation": "tanh"})
-    to_double(game.G)
-    to_double(game.D)
+    gan = small_game(WGANGPTask, gp_lambda=10.0)
     g = backend.Generator(1)
     real, fake = Tensor(g.normal((6, 2), dtype=xp.float64)), Tensor(g.normal((6, 2), dtype=xp.float64))
-    z = Tensor(g.normal((6, game.cfg["latent_dim"]), dtype=xp.float64))
+    z = Tensor(g.normal((6, gan.latent_dim), dtype=xp.float64))
     eps = g.uniform((6, 1), dtype=xp.float64)
-    params = list(game.D.parameters()) + list(game.G.parameters())
+    params = list(gan.discriminator.parameters()) + list(gan.generator.parameters())
 
     def fn(*ps):
-        return wgan_gp_critic_loss(game.D, real, fake, eps, 10.0) + game.g_loss(game.G(z))
+        return gan.d_loss(real, fake, eps) + gan.g_loss(gan.generate(z))
     return fn, params, True
 
 
@@ -87,9 +101,5 @@ VARIANT = register(Variant(
          "(double backprop) instead of weight clipping",
     data="grid25",
     criterion="all 25/25 modes on every seed",
-    fit=toy_fit(WGANGP, "WGAN-GP"),
-    judge=mode_criterion(min_modes=25),
-    gradcheck_case=gradcheck_case,
-    defaults={"data": "grid25", "steps": 8000, "n_critic": 5, "gp_lambda": 0.1, "lr_g": 1e-3, "lr_d": 1e-3,
-              "betas": (0.5, 0.9), "batch_size": 256, "hidden": 128, "lr_decay": 0.05, "decay_start": 0.6},
-    options=tuple(TOY_DEFAULTS), fast={"steps": 10, "hidden": 16}, seeds=3))
+    task=WGANGPTask, judge=mode_criterion(min_modes=25), gradcheck_case=gradcheck_case,
+    fast={"steps": 10, "hidden": 16}, seeds=3))
