@@ -13,10 +13,26 @@ from minigen.autograd import (Function, Tensor, detect_anomaly, enable_grad, gra
 from minigen import functional  # noqa: F401
 from minigen import functional as F  # noqa: F401
 from minigen import viz  # noqa: F401
-from minigen import distributions, nn, optim  # noqa: F401
+from minigen import nn, optim  # noqa: F401
 from minigen.serialization import CheckpointError, load, save  # noqa: F401
 from minigen.gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: F401
 
 __version__ = "0.1.0"
+
+# subpackages loaded on first use (mg.data.digits(), mg.zoo.load_all(), ...): importing minigen stays quick
+_LAZY = ("data", "distributions", "losses", "metrics", "models", "privacy", "training", "zoo")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        module = importlib.import_module(f"minigen.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'minigen' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 tune_host_allocator()   # reuse freed buffers instead of page-faulting fresh ones (see minigen/allocator.py)

@@ -67,17 +67,32 @@ COMMANDS = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (with the closest valid choice) and exit status 2."""
+
+    def error(self, message):
+        import difflib
+        import re
+        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if m:
+            choices = re.findall(r"'([^']*)'", m.group(2))
+            close = difflib.get_close_matches(m.group(1), choices, n=1)
+            message = (f"invalid choice {m.group(1)!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                       + f"; choose from {', '.join(choices)}")
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from minigen.training import commands
     COMMANDS.update(commands.COMMANDS)
-    parser = argparse.ArgumentParser(prog="minigen", description="minigen: VAEs and GANs with hand-written, "
-                                     "finite-difference-checked gradients")
+    parser = Parser(prog="minigen", description="minigen: VAEs and GANs with hand-written, "
+                    "finite-difference-checked gradients")
     parser.add_argument("--backend", choices=["numpy", "cupy", "strict"], default=None,
                         help="array backend (default: $MINIGEN_BACKEND or numpy)")
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS threads (default 1 for train, zoo, eval and sample: their models are small, where "
                              "one thread is fastest, and eval then repeats training's sums bit for bit)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, (fn, add_args, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=fn.__doc__)
         add_args(p)

@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import secrets
+import struct
 import zipfile
 
 import numpy as np
@@ -42,6 +43,9 @@ FORMAT_NAME = "minigen-checkpoint"
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
 _SAVEABLE_KINDS = "biufc"   # bool, integers, floats, complex: no objects, strings or records
+_MAX_META = 64 << 20        # bytes of JSON metadata a checkpoint may hold
+_MAX_HEADER = 1 << 16       # bytes of a member's .npy header
+_MAX_DEPTH = 200            # nesting of the saved tree
 
 _write_array = np.lib.format.write_array   # module-level so a test can simulate a failure mid-write
 _fsync = os.fsync
@@ -145,20 +149,60 @@ def _decode(node, arrays, device):
     return node
 
 
-def _array_keys(node, out):
+def _check_tree(node, out: list, depth: int = 0) -> list:
+    """Validate the metadata's tree as :func:`_encode` writes it (any other shape is a damaged file) and
+    collect the array keys it refers to."""
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"the tree nests deeper than {_MAX_DEPTH} levels")
     if isinstance(node, list):
         for x in node:
-            _array_keys(x, out)
+            _check_tree(x, out, depth + 1)
     elif isinstance(node, dict):
-        if len(node) == 1 and "$array" in node:
-            out.append(node["$array"])
-        elif len(node) == 1 and "$dict" in node:
-            for _, x in node["$dict"]:
-                _array_keys(x, out)
+        special = [k for k in node if k.startswith("$")]
+        if special:
+            if len(node) != 1:
+                raise ValueError(f"a {special[0]!r} entry with other keys beside it")
+            kind, value = special[0], node[special[0]]
+            if kind == "$array":
+                if not isinstance(value, str):
+                    raise ValueError(f"an array reference that is not a name: {value!r:.40}")
+                out.append(value)
+            elif kind == "$tuple":
+                if not isinstance(value, list):
+                    raise ValueError("a $tuple that is not a list")
+                _check_tree(value, out, depth + 1)
+            elif kind == "$dict":
+                if not isinstance(value, list):
+                    raise ValueError("a $dict that is not a list of pairs")
+                for pair in value:
+                    if (not isinstance(pair, list) or len(pair) != 2
+                            or not (pair[0] is None or isinstance(pair[0], (str, int, bool)))):
+                        raise ValueError(f"a $dict entry that is not a [key, value] pair: {pair!r:.40}")
+                    _check_tree(pair[1], out, depth + 1)
+            else:
+                raise ValueError(f"an unknown entry {kind!r}")
         else:
             for x in node.values():
-                _array_keys(x, out)
+                _check_tree(x, out, depth + 1)
+    elif not (node is None or isinstance(node, (bool, int, float, str))):
+        raise ValueError(f"a value of type {type(node).__name__}")
     return out
+
+
+def _check_spec(key, spec) -> tuple:
+    """(shape, dtype) of an array's metadata, refused unless it is one save() can write."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("shape"), list) or not isinstance(spec.get("dtype"), str):
+        raise ValueError(f"the metadata of array {key!r} is not {{shape: [...], dtype: '...'}}")
+    shape = spec["shape"]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in shape) or len(shape) > 32:
+        raise ValueError(f"array {key!r} declares an impossible shape {shape!r:.60}")
+    dtype = np.dtype(spec["dtype"])                 # TypeError for a name NumPy does not know
+    if dtype.hasobject:
+        raise CheckpointError(f"member '{key}.npy' holds Python objects (a pickled object array); minigen never "
+                              "unpickles, so it refuses to load it")
+    if dtype.kind not in _SAVEABLE_KINDS or dtype.fields is not None:
+        raise ValueError(f"array {key!r} declares dtype {dtype}, which save() never writes")
+    return tuple(shape), dtype
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -179,17 +223,43 @@ def save(state, path) -> None:
                 _write_array(member, a, allow_pickle=False)
 
 
-def _read_member(zf, name, path):
+def _read_member(zf, name, path, shape=None, dtype=None):
+    """One member's array; with ``shape`` / ``dtype`` (the metadata's), the .npy header and the member's
+    size must agree with them before anything is allocated."""
     try:
-        with zf.open(name) as member:
-            return np.lib.format.read_array(member, allow_pickle=False)
-    except ValueError as e:
-        if "allow_pickle" in str(e) or "Object arrays" in str(e):
-            raise CheckpointError(f"{path}: member {name!r} holds Python objects (a pickled object array); "
-                                  "minigen never unpickles, so it refuses to load it") from None
-        raise CheckpointError(f"{path}: member {name!r} is not a valid .npy array ({e})") from None
-    except (zipfile.BadZipFile, EOFError, OSError) as e:
+        return _read_npy(zf, name, path, shape, dtype)
+    except (zipfile.BadZipFile, EOFError, OSError, struct.error) as e:
         raise CheckpointError(f"{path}: member {name!r} is corrupt or truncated ({e})") from None
+    except ValueError as e:
+        if isinstance(e, CheckpointError):
+            raise
+        raise CheckpointError(f"{path}: member {name!r} is not a valid .npy array ({e})") from None
+
+
+def _read_npy(zf, name, path, shape, dtype):
+    info = zf.getinfo(name)
+    with zf.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version not in ((1, 0), (2, 0), (3, 0)):
+            raise ValueError(f"member {name!r} has .npy format version {version}")
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        h_shape, fortran, h_dtype = read_header(member, max_header_size=_MAX_HEADER)
+        if h_dtype.hasobject:
+            raise CheckpointError(f"{path}: member {name!r} holds Python objects (a pickled object array); "
+                                  "minigen never unpickles, so it refuses to load it")
+        if shape is not None and (tuple(h_shape) != shape or h_dtype != dtype):
+            raise CheckpointError(f"{path}: array {name[:-4]!r} is {h_dtype} of shape {tuple(h_shape)}, but the "
+                                  f"metadata says {dtype} of shape {shape}")
+        n_bytes = int(np.prod(h_shape, dtype=object)) * h_dtype.itemsize
+        if n_bytes != info.file_size - member.tell():
+            raise ValueError(f"member {name!r} declares {n_bytes} bytes of data but holds "
+                             f"{info.file_size - member.tell()}")
+        data = member.read(n_bytes)
+        if len(data) != n_bytes:
+            raise ValueError(f"member {name!r} is truncated")
+        a = np.frombuffer(data, dtype=h_dtype)
+        return (a.reshape(h_shape[::-1]).T if fortran else a.reshape(h_shape)).copy()
 
 
 def load(path, device: bool = True):
@@ -197,28 +267,54 @@ def load(path, device: bool = True):
 
     Returns the saved structure: dicts, lists, tuples and JSON values as saved, arrays (also those that
     were Tensors) on the active device (``device=True``) or as host NumPy arrays (``device=False``).
-    Raises FileNotFoundError for a missing file and :class:`CheckpointError` for anything else wrong.
+    Raises FileNotFoundError for a missing file and :class:`CheckpointError` for anything else wrong: every
+    size the file declares is checked against the file itself before memory is allocated for it.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}")
+    try:
+        return _load(path, device)
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError, TypeError,
+            IndexError, AttributeError, NotImplementedError, OverflowError, RecursionError, MemoryError,
+            struct.error) as e:
+        raise CheckpointError(f"{path}: not a readable checkpoint: it is truncated, corrupt, or not written "
+                              f"by minigen.save ({type(e).__name__}: {str(e)[:200]})") from None
+
+
+def _load(path: str, device: bool):
     try:
         zf = zipfile.ZipFile(path, "r")
     except zipfile.BadZipFile:
         raise CheckpointError(f"{path}: not a readable checkpoint: it is truncated, corrupt, or not a .npz "
                               f"file ({os.path.getsize(path)} bytes, no zip directory found)") from None
     with zf:
-        members = {n[:-4] for n in zf.namelist() if n.endswith(".npy")}
+        names = [n for n in zf.namelist() if n.endswith(".npy")]
+        if len(names) != len(set(names)):
+            raise CheckpointError(f"{path}: the zip directory lists a member twice")
+        members = {n[:-4] for n in names}
         if META_KEY not in members:
             raise CheckpointError(f"{path}: no {META_KEY!r} entry: this .npz was not written by "
                                   "minigen.save (or lost its metadata)")
+        if zf.getinfo(META_KEY + ".npy").file_size > _MAX_META:
+            raise CheckpointError(f"{path}: its metadata is larger than {_MAX_META >> 20} MiB")
         raw = _read_member(zf, META_KEY + ".npy", path)
         try:
             if raw.dtype != np.uint8 or raw.ndim != 1:
                 raise ValueError(f"it is a {raw.dtype} array of shape {raw.shape}, not uint8 bytes")
             meta = json.loads(raw.tobytes().decode("utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("it is not a JSON object")
             tree, specs = meta["tree"], meta["arrays"]
-        except (ValueError, KeyError, TypeError) as e:
+            if not isinstance(specs, dict):
+                raise ValueError("its 'arrays' entry is not an object")
+            keys = _check_tree(tree, [])
+            shapes = {key: _check_spec(key, spec) for key, spec in specs.items()}
+        except CheckpointError as e:
+            raise CheckpointError(f"{path}: {e}") from None
+        except (ValueError, KeyError, TypeError, RecursionError) as e:
             raise CheckpointError(f"{path}: the {META_KEY!r} entry is not valid checkpoint metadata "
                                   f"({e})") from None
         if meta.get("format") != FORMAT_NAME:
@@ -231,21 +327,11 @@ def load(path, device: bool = True):
         if missing:
             raise CheckpointError(f"{path}: arrays listed in the metadata are missing from the file: "
                                   f"{missing}")
-        unknown = sorted(set(_array_keys(tree, [])) - set(specs))
+        unknown = sorted(set(keys) - set(specs))
         if unknown:
             raise CheckpointError(f"{path}: the metadata refers to arrays it does not describe: {unknown}")
         unexpected = sorted(members - set(specs) - {META_KEY})
         if unexpected:
             raise CheckpointError(f"{path}: the file holds arrays its metadata does not list: {unexpected}")
-        arrays = {}
-        for key, spec in specs.items():
-            a = _read_member(zf, key + ".npy", path)
-            try:
-                shape, dtype = tuple(spec["shape"]), np.dtype(spec["dtype"])
-            except (KeyError, TypeError, ValueError) as e:
-                raise CheckpointError(f"{path}: the metadata of array {key!r} is malformed ({e})") from None
-            if a.shape != shape or a.dtype != dtype:
-                raise CheckpointError(f"{path}: array {key!r} is {a.dtype} of shape {a.shape}, but the "
-                                      f"metadata says {dtype} of shape {shape}")
-            arrays[key] = a
+        arrays = {key: _read_member(zf, key + ".npy", path, *shapes[key]) for key in specs}
     return _decode(tree, arrays, device)

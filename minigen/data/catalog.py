@@ -62,7 +62,7 @@ def check_name(name: str, data_dir=None) -> None:
     if name not in NAMES:
         raise ValueError(f"unknown data set {name!r}; choose one of: {', '.join(NAMES)}")
     if name in ("mnist", "fashion_mnist") and not data_dir:
-        raise ValueError(f"data set {name!r} needs the folder of its IDX files (--data-dir DIR)")
+        raise ValueError(f"data set {name!r} needs the folder of its IDX files (--data-dir DIR, or --set data_dir=DIR)")
 
 
 def load(name: str, data_dir=None, seed: int = 0, n_train: int = TOY_TRAIN, n_test: int = TOY_TEST) -> Dataset:

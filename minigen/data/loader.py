@@ -196,6 +196,9 @@ class DataLoader:
 
     def next(self):
         """The next batch, epoch after epoch without end (for training by steps)."""
+        if len(self) == 0:
+            raise ValueError(f"DataLoader: no batch to serve: {self._n} examples, batch_size {self.batch_size} "
+                             "and drop_last=True")
         if self._stream is None:
             self._stream = iter(self)
         try:

@@ -29,7 +29,7 @@ def _all_tasks() -> dict:
 
 
 def _train_args(p):
-    sub = p.add_subparsers(dest="model", required=True, metavar="MODEL")
+    sub = p.add_subparsers(dest="model", required=True, metavar="MODEL", parser_class=type(p))
     for name, cls in _all_tasks().items():
         q = sub.add_parser(name, help=cls.description, description=cls.description)
         q.add_argument("--seed", type=int, default=0)

@@ -38,7 +38,7 @@ from minigen.models.gan import GAN, first
 from minigen.nn import MLP, Module, Sequential
 from minigen.optim import SGD, Adam, RMSprop
 from minigen.optim.lr_scheduler import LinearDecayLR
-from minigen.training.task import ConfigError, Samples, Task, register_task
+from minigen.training.task import ConfigError, Samples, Task, coerce_setting, register_task
 
 # The mixtures' default (ring8, grid25), found by a search over the usual levers (see the issue-6 report):
 # standardised coordinates, PacGAN packing of 2, R1 with gamma 0.1, Adam(0.5, 0.999) at 1e-3, batch 256,
@@ -114,14 +114,15 @@ class GANTask(Task):
         except ValueError as e:
             raise ConfigError(str(e)) from None
         for key, value in DEFAULTS[data_kind(config["data"])].items():
-            if config.get(key) is None:
-                config[key] = value
+            config[key] = value if config.get(key) is None else coerce_setting(cls.name, key, config[key], value)
         if config["eval_every"] == 0:          # 0: twenty evaluations over the run
             config["eval_every"] = max(1, config["steps"] // 20)
         if config["loss"] not in ("nonsaturating", "minimax"):
             raise ConfigError(f"{cls.name}: loss must be nonsaturating or minimax, got {config['loss']!r}")
         if config["optimizer"] not in OPTIMIZERS:
             raise ConfigError(f"{cls.name}: optimizer must be one of {', '.join(OPTIMIZERS)}, got {config['optimizer']!r}")
+        if config["batch_size"] > config["n_train"] and config["data"] not in catalog.IMAGE_NAMES:
+            raise ConfigError(f"{cls.name}: batch_size {config['batch_size']} is larger than n_train {config['n_train']}")
         if config["batch_size"] % config["pack"]:
             raise ConfigError(f"{cls.name}: batch_size {config['batch_size']} must be a multiple of pack {config['pack']}")
         if not 0.0 <= config["lr_decay_start"] <= 1.0:

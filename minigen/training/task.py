@@ -114,7 +114,7 @@ class Task:
         config = {"task": cls.name, "seed": _check_seed(seed), **cls.defaults}
         for key, value in overrides.items():
             if value is not None:
-                config[key] = _coerce(cls.name, key, value, known[key])
+                config[key] = coerce_setting(cls.name, key, value, known[key])
         for key in POSITIVE:
             v = config.get(key)
             if isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0:
@@ -200,7 +200,7 @@ def _check_seed(seed) -> int:
     return int(seed)
 
 
-def _coerce(task: str, key: str, value, default):
+def coerce_setting(task: str, key: str, value, default):
     """``value`` in the type of ``default`` (a ``--set`` value arrives as JSON or a string)."""
     if default is None or value is None:
         return value

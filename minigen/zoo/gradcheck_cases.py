@@ -15,7 +15,7 @@ def to_double(module):
 
 def small_game(task_cls, **overrides):
     """The GAN of a 2-D variant's task with one hidden layer of 5 tanh units, in float64."""
-    task = task_cls(task_cls.make_config(0, **{"hidden": 5, "depth": 1, "activation": "tanh", "n_train": 64,
+    task = task_cls(task_cls.make_config(0, **{"hidden": 5, "depth": 1, "activation": "tanh", "n_train": 64, "batch_size": 32,
                                                **overrides}))
     gan = task.gan
     to_double(gan)
