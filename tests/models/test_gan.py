@@ -154,3 +154,9 @@ def test_ema_of_g_warms_up():
     gan.ema.update(100_000)                                 # the configured 0.999
     for e, b, p in zip(gan.sampler.parameters(), before, gan.generator.parameters()):
         np.testing.assert_allclose(host(e), 0.999 * b + 0.001 * host(p), rtol=1e-5, atol=1e-6)
+
+
+def test_one_hot():
+    from minigen.models.gan import one_hot
+    oh = host(one_hot(backend.to_device(np.array([2, 0, 1])), 3))
+    assert np.array_equal(oh, np.eye(3)[[2, 0, 1]])

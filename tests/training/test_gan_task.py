@@ -1,8 +1,6 @@
 """``minigen train gan`` end to end (run folder, metrics, figures, sample, eval, a run's whole life), its
-per-data defaults, the digits judge, and the two GAN demos at tiny settings."""
-import importlib.util
+per-data defaults and the digits judge."""
 import json
-from pathlib import Path
 
 import numpy as np
 
@@ -12,19 +10,11 @@ from minigen.models import classifier as C
 
 from helpers import check_run_lifecycle
 
-DEMOS = Path(__file__).resolve().parents[2] / "demos"
 SMALL = ["--hidden", "32", "--batch-size", "64"]
 
 
 def train(out, *flags):
     return cli.main(["train", "gan", "--quiet", "--out", str(out), *flags])
-
-
-def load_demo(name):
-    spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMOS / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_train_sample_eval_ring8(tmp_path, capsys):
@@ -86,24 +76,3 @@ def test_digits_run_is_judged_by_the_classifier(tmp_path, monkeypatch):
     assert cli.main(["sample", str(run), "--n", "16", "--out", str(tmp_path / "d.npy")]) == 0
     x = np.load(tmp_path / "d.npy")
     assert x.shape == (16, 64) and x.min() >= 0 and x.max() <= 1
-
-
-# ---------------------------------------------------------------------------------------------------
-# The demos
-# ---------------------------------------------------------------------------------------------------
-
-def test_vanishing_gradients_demo(tmp_path):
-    r = load_demo("gan_vanishing_gradients").main(["--d-steps", "300", "--out", str(tmp_path)])
-    assert (tmp_path / "gradient_norms.png").stat().st_size > 0 and (tmp_path / "discriminator.png").exists()
-    assert r["final_accuracy"] > 0.97 and r["final_D_fake"] < 0.01
-    assert r["minimax_drop"] > 5                     # the saturating gradient collapses as D wins ...
-    assert r["nonsaturating_drop"] < 1.5             # ... the non-saturating one stays near its peak
-    assert r["rows"][-1]["grad_nonsaturating"] > 20 * r["rows"][-1]["grad_minimax"]
-
-
-def test_mode_collapse_demo(tmp_path):
-    r = load_demo("gan_mode_collapse").main(["--steps", "60", "--out", str(tmp_path)])
-    for f in ("samples_over_training.png", "mode_histograms.png", "metrics.png"):
-        assert (tmp_path / f).stat().st_size > 0
-    for name in ("collapsing", "healthy"):
-        assert r[name]["n_modes"] == 8 and (tmp_path / name / "results.json").exists()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-DEMOS = Path(__file__).resolve().parents[1] / "demos"
+DEMOS = Path(__file__).resolve().parents[2] / "demos"
 
 
 def load(name: str):

@@ -112,3 +112,53 @@ def test_bad_shapes_raise():
         metrics.mode_coverage(np.zeros((4, 2)), np.zeros((2, 2)), 0.0)
     with pytest.raises(ValueError):
         metrics.sliced_wasserstein(np.zeros((4, 2)), np.zeros((4, 3)))
+
+
+# ---- two-sample measures: MMD, the PCA baseline, class diversity --------------------------------------
+
+def _dev(a, dtype=np.float64):
+    return mg.to_device(np.asarray(a, dtype=dtype))
+
+
+def test_mmd2_is_the_unbiased_estimator():
+    import math
+    from minigen.metrics import mmd2
+    rs = np.random.default_rng(0)
+    x, y = rs.normal(size=(5, 2)), rs.normal(size=(4, 2)) + 0.5
+    k = lambda a, b: math.exp(-((a - b) ** 2).sum() / (2 * 0.7 ** 2))   # noqa: E731
+    sxx = sum(k(x[i], x[j]) for i in range(5) for j in range(5) if i != j) / 20
+    syy = sum(k(y[i], y[j]) for i in range(4) for j in range(4) if i != j) / 12
+    sxy = sum(k(a, b) for a in x for b in y) / 20
+    assert mmd2(_dev(x), _dev(y), bandwidth=0.7) == pytest.approx(sxx + syy - 2 * sxy, rel=1e-10)
+
+
+def test_mmd2_separates_a_scale_mismatch_from_the_prior():
+    from minigen.metrics import mmd2
+    rs = np.random.default_rng(1)
+    prior = _dev(rs.normal(size=(2000, 2)))
+    same = mmd2(_dev(rs.normal(size=(1000, 2))), prior)
+    wide = mmd2(_dev(1.5 * rs.normal(size=(1000, 2))), prior)
+    # closed form for N(0, a^2 I) vs N(0, b^2 I), bandwidth 1, d = 2: 1/(1+2a^2) + 1/(1+2b^2) - 2/(1+a^2+b^2)
+    exact = 1 / 3 + 1 / (1 + 2 * 2.25) - 2 / (1 + 1 + 2.25)
+    assert abs(same) < 0.003
+    assert wide == pytest.approx(exact, abs=0.005) and wide > 0.01
+
+
+def test_pca_reconstruction_mse():
+    from minigen.metrics import pca_reconstruction_mse
+    rs = np.random.default_rng(2)
+    train = rs.normal(size=(200, 6)) * np.array([5.0, 3, 1, 0.5, 0.1, 0.01])
+    test = rs.normal(size=(50, 6)) * np.array([5.0, 3, 1, 0.5, 0.1, 0.01])
+    errs = [pca_reconstruction_mse(_dev(train), _dev(test), k) for k in range(1, 7)]
+    assert all(a > b for a, b in zip(errs, errs[1:])) and errs[-1] < 1e-20
+    assert errs[1] == pytest.approx((1 + 0.25 + 0.01 + 1e-4) / 6, rel=0.3)   # k = 2 keeps the first two axes
+
+
+def test_class_diversity():
+    from minigen.metrics import class_diversity
+    rs = np.random.default_rng(3)
+    x, y = rs.uniform(size=(100, 64)), np.repeat(np.arange(10), 10)
+    assert class_diversity(_dev(x), _dev(y, np.int64), _dev(x), _dev(y, np.int64)) == pytest.approx(1.0)
+    collapsed = np.repeat(x[::10], 10, axis=0)            # one image per class
+    labels = _dev(y, np.int64)
+    assert class_diversity(_dev(collapsed), labels, _dev(x), labels) == pytest.approx(0.0, abs=1e-3)
