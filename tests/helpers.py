@@ -1,4 +1,5 @@
 """Small helpers shared by the tests."""
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,30 @@ import minigen as mg
 
 # the MNIST test files beside the checkout, when the machine has them (a user's clone does not)
 SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+
+
+DEMOS = Path(__file__).resolve().parents[1] / "demos"
+
+
+def load_demo(name: str):
+    """The module of ``demos/<name>.py`` (demos are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMOS / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def assert_seeded(draw, seed: int):
+    """``draw()`` (a list of host arrays) repeats under the same engine seed and changes under another."""
+    mg.manual_seed(seed)
+    a = draw()
+    mg.manual_seed(seed)
+    b = draw()
+    mg.manual_seed(seed + 1)
+    c = draw()
+    for x, y, z in zip(a, b, c):
+        np.testing.assert_array_equal(x, y)
+        assert not np.array_equal(x, z)
 
 
 def t64(a, requires_grad=True):

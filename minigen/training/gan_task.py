@@ -38,7 +38,7 @@ from minigen.models.gan import GAN, first
 from minigen.nn import MLP, Module, Sequential
 from minigen.optim import SGD, Adam, RMSprop
 from minigen.optim.lr_scheduler import LinearDecayLR
-from minigen.training.task import ConfigError, Samples, Task, coerce_setting, register_task
+from minigen.training.task import COMMON_FLAGS, ConfigError, Samples, Task, coerce_setting, register_task
 
 # The mixtures' default (ring8, grid25), found by a search over the usual levers (see the issue-6 report):
 # standardised coordinates, PacGAN packing of 2, R1 with gamma 0.1, Adam(0.5, 0.999) at 1e-3, batch 256,
@@ -92,9 +92,9 @@ class GANTask(Task):
     defaults = {"data": "grid25", "data_dir": None, "loss": "nonsaturating", "optimizer": "adam",
                 "standardize": True, "n_train": 20000, "eval_n": EVAL_N,   # eval_every 0: twenty over the run
                 **{k: None for k in _TOY}}
-    cli = {"--data": ("data", str, "ring8, grid25 (default), moons, circles, spiral, swiss_roll, digits (embedded "
+    cli = {**COMMON_FLAGS,
+           "--data": ("data", str, "ring8, grid25 (default), moons, circles, spiral, swiss_roll, digits (embedded "
                       "8x8), or mnist / fashion_mnist with --data-dir"),
-           "--data-dir": ("data_dir", str, "folder with the MNIST IDX files (for --data mnist)"),
            "--loss": ("loss", str, "generator loss: nonsaturating (default) or minimax"),
            "--n-critic": ("n_critic", int, "discriminator updates per generator update (default 1)"),
            "--batch-size": ("batch_size", int, "samples per batch (default 256 for 2-D, 64 for images)"),
@@ -133,11 +133,7 @@ class GANTask(Task):
         c = config
         self.data = catalog.load(c["data"], c["data_dir"], seed=self.seed, n_train=c["n_train"])
         self.gan = self.make_gan()
-        self.opt_d = self.make_optimizer(self.gan.discriminator, c["lr_d"])
-        self.opt_g = self.make_optimizer(self.gan.generator, c["lr_g"])
-        start = round(c["lr_decay_start"] * c["steps"])
-        self.schedules = {name: LinearDecayLR(opt, c["steps"], start, c["lr_final"])
-                          for name, opt in (("d", self.opt_d), ("g", self.opt_g))}
+        self.opt_d, self.opt_g, self.schedules = self.optimizers(self.gan)
         self.loader = self.make_loader()
         self.progress_every = c["eval_every"]
         self.z_eval = self.gan.sample_latent(c["eval_n"], backend.Generator(self.seed + 7919))
@@ -176,6 +172,15 @@ class GANTask(Task):
         if kind is Adam:
             return Adam(module.parameters(), lr=lr, betas=tuple(self.config["betas"]))
         return kind(module.parameters(), lr=lr)
+
+    def optimizers(self, gan: GAN) -> tuple:
+        """(D's optimiser, G's optimiser, {"d": schedule, "g": schedule}) for the players of ``gan``: constant
+        learning rates until ``lr_decay_start`` of the run, then linear to ``lr_final`` times them."""
+        c = self.config
+        opt_d, opt_g = self.make_optimizer(gan.discriminator, c["lr_d"]), self.make_optimizer(gan.generator, c["lr_g"])
+        start = round(c["lr_decay_start"] * c["steps"])
+        return opt_d, opt_g, {name: LinearDecayLR(opt, c["steps"], start, c["lr_final"])
+                              for name, opt in (("d", opt_d), ("g", opt_g))}
 
     def make_loader(self) -> DataLoader:
         x = backend.to_device(self.data.x_train)

@@ -77,6 +77,12 @@ class Samples:
     columns: tuple | None = None
 
 
+# command-line flags that several tasks share: flag -> (setting, type, help)
+COMMON_FLAGS = {
+    "--data-dir": ("data_dir", str, "folder with the MNIST IDX files (for --data mnist)"),
+    "--batch-size": ("batch_size", int, "examples per batch"),
+}
+
 # settings that must be positive wherever a task has them
 POSITIVE = ("steps", "epochs", "batch_size", "hidden", "depth", "latent_dim", "n_critic", "pack", "ch")
 

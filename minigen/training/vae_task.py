@@ -20,7 +20,7 @@ from minigen.data import DataLoader, catalog
 from minigen.models.gan import update
 from minigen.models.vae import VAE, build
 from minigen.optim import Adam
-from minigen.training.task import ConfigError, Samples, Task, register_task
+from minigen.training.task import COMMON_FLAGS, ConfigError, Samples, Task, register_task
 
 
 def _sizes(text) -> list:
@@ -34,9 +34,9 @@ class AutoencoderTask(Task):
     kind = "ae"
     defaults = {"data": "digits", "data_dir": None, "latent_dim": 2, "hidden": None, "likelihood": None,
                 "epochs": None, "batch_size": 64, "lr": 2e-3, "activation": "relu"}
-    cli = {"--data": ("data", str, "digits (embedded, default), mnist, fashion_mnist (with --data-dir), or a 2-D "
+    cli = {**COMMON_FLAGS,
+           "--data": ("data", str, "digits (embedded, default), mnist, fashion_mnist (with --data-dir), or a 2-D "
                       "toy set: ring8, grid25, moons, circles, spiral, swiss_roll"),
-           "--data-dir": ("data_dir", str, "folder with the MNIST IDX files (for --data mnist)"),
            "--latent": ("latent_dim", int, "latent dimensions (default 2)"),
            "--hidden": ("hidden", _sizes, "hidden sizes, comma separated (default 256,128 for images, 64,64 for 2-D)"),
            "--likelihood": ("likelihood", str, "decoder p(x|z): bernoulli (images' default) or gaussian (2-D's)"),

@@ -45,9 +45,8 @@ from minigen.models.gan import ConditionalGAN
 from minigen.nn import BatchNorm2d, Conv2d, Embedding, Linear, Module
 from minigen.nn.conditional_bn import ConditionalBatchNorm2d
 from minigen.nn.spectral_norm import spectral_norm
-from minigen.optim import Adam
 from minigen.training.task import Samples
-from minigen.zoo.common import DigitsTask
+from minigen.zoo.common import DigitsGANTask, DigitsTask
 from minigen.zoo.criteria import mean_std
 from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
@@ -306,25 +305,14 @@ def biggan(c: dict, image_size: int = 8) -> BigGANGame:
                       ema_warmup=False, ema_start=c["ema_start"])
 
 
-class BigGANTask(DigitsTask):
+class BigGANTask(DigitsGANTask):
     defaults = {**DigitsTask.defaults, "steps": 3000, "batch_size": 64, "latent_dim": 32, "ch": 16, "lr_g": 2e-4,
                 "lr_d": 4e-4, "betas": [0.0, 0.999], "ortho": 1e-4, "ema_decay": 0.995, "ema_start": 500,
                 "per_class": 100, "standing_batches": 10, "thresholds": list(THRESHOLDS), "sn": True}
     signed = True
 
-    def __init__(self, config):
-        super().__init__(config)
-        c = config
-        self.gan = biggan(c, self.image_shape[0])
-        self.opt_g = Adam(self.gan.generator.parameters(), lr=c["lr_g"], betas=tuple(c["betas"]))
-        self.opt_d = Adam(self.gan.discriminator.parameters(), lr=c["lr_d"], betas=tuple(c["betas"]))
-
-    def step(self, step):
-        return self.gan.train_step(self.loader.next, self.opt_d, self.opt_g, step)
-
-    @property
-    def labels(self):
-        return N_CLASSES
+    def make_gan(self):
+        return biggan(self.config, self.image_shape[0])
 
     def sampler(self) -> Module:
         """The generator to sample from: a copy of G's EMA (G itself before the EMA started) with standing

@@ -28,9 +28,8 @@ from minigen.metrics import class_diversity
 from minigen.models.classifier import judge_labels
 from minigen.models.gan import ConcatLabel, ConditionalGAN
 from minigen.nn import MLP, LeakyReLU
-from minigen.optim import Adam
 from minigen.training.task import Samples
-from minigen.zoo.common import N_CLASSES, DigitsTask
+from minigen.zoo.common import N_CLASSES, DigitsGANTask, DigitsTask
 from minigen.zoo.criteria import mean_std
 from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
@@ -46,25 +45,15 @@ def cgan_players(c: dict, pixels: int = 64):
     return G, D
 
 
-class CGANTask(DigitsTask):
+class CGANTask(DigitsGANTask):
     defaults = {**DigitsTask.defaults, "steps": 2000, "batch_size": 64, "latent_dim": 32, "hidden": 256, "lr_g": 2e-4,
                 "lr_d": 2e-4, "betas": [0.5, 0.999], "dropout": 0.0, "g_act": "relu", "g_norm": "batch",
                 "per_class": 100}
 
-    def __init__(self, config):
-        super().__init__(config)
-        c = config
+    def make_gan(self):
         # one G(z | y) per step: D's step sees it detached, G's step backpropagates through it
-        self.gan = ConditionalGAN(*cgan_players(c), N_CLASSES, latent_dim=c["latent_dim"], reuse_fake=True)
-        self.opt_g = Adam(self.gan.generator.parameters(), lr=c["lr_g"], betas=tuple(c["betas"]))
-        self.opt_d = Adam(self.gan.discriminator.parameters(), lr=c["lr_d"], betas=tuple(c["betas"]))
-
-    def step(self, step):
-        return self.gan.train_step(self.loader.next, self.opt_d, self.opt_g, step)
-
-    @property
-    def labels(self):
-        return N_CLASSES
+        return ConditionalGAN(*cgan_players(self.config), N_CLASSES, latent_dim=self.config["latent_dim"],
+                              reuse_fake=True)
 
     def generate(self, labels, generator=None):
         """G(z | labels) with fresh z, G in eval mode (batch norm uses its running statistics, so a sample does

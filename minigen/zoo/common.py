@@ -7,6 +7,7 @@ from minigen import backend
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 from minigen.data import DataLoader, catalog
+from minigen.optim import Adam
 from minigen.training.gan_task import GANTask
 from minigen.training.task import ConfigError, Task
 
@@ -36,6 +37,9 @@ class ToyVariant(GANTask):
             layers.append((d.means, "modes", "black"))
         title = f"{self.title or self.name} on {d.name}, seed {self.seed}: {self.summary(results)}"
         return [plots.scatter_2d(layers, run.dir / "figure.png", title=title, lim=lim)]
+
+
+N_CLASSES = 10
 
 
 class DigitsTask(Task):
@@ -85,4 +89,31 @@ class DigitsTask(Task):
         return xp.arange(n, dtype=xp.int64) % N_CLASSES
 
 
-N_CLASSES = 10
+
+
+class DigitsGANTask(DigitsTask):
+    """A digits variant that is one GAN: :meth:`make_gan` builds it, Adam (``lr_g``, ``lr_d``, ``betas``)
+    trains its players, and a step is the GAN's step on the training batches: ``(x, y)`` pairs for a
+    conditional GAN, the images alone otherwise."""
+
+    conditional = True
+
+    def __init__(self, config):
+        super().__init__(config)
+        c = config
+        self.gan = self.make_gan()
+        self.opt_g = Adam(self.gan.generator.parameters(), lr=c["lr_g"], betas=tuple(c["betas"]))
+        self.opt_d = Adam(self.gan.discriminator.parameters(), lr=c["lr_d"], betas=tuple(c["betas"]))
+
+    def make_gan(self):
+        raise NotImplementedError
+
+    def next_real(self):
+        return self.loader.next() if self.conditional else self.loader.next()[0]
+
+    def step(self, step):
+        return self.gan.train_step(self.next_real, self.opt_d, self.opt_g, step)
+
+    @property
+    def labels(self):
+        return N_CLASSES if self.conditional else None

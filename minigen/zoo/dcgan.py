@@ -54,9 +54,8 @@ from minigen.nn import (
     Tanh,
     init,
 )
-from minigen.optim import Adam
 from minigen.training.task import Samples
-from minigen.zoo.common import N_CLASSES, DigitsTask
+from minigen.zoo.common import N_CLASSES, DigitsGANTask, DigitsTask
 from minigen.zoo.criteria import mean_std
 from minigen.zoo.gradcheck_cases import to_double
 from minigen.zoo.registry import Variant, register
@@ -139,24 +138,22 @@ def dcgan(latent_dim: int, ch: int, image_size: int, latent: str = "uniform") ->
 # The task
 # ----------------------------------------------------------------------------------------------------
 
-class DCGANTask(DigitsTask):
+class DCGANTask(DigitsGANTask):
     defaults = {**DigitsTask.defaults, "steps": 16000, "batch_size": 64, "latent_dim": 32, "latent": "uniform",
                 "ch": 64, "lr_g": 2e-4, "lr_d": 2e-4, "betas": [0.5, 0.999], "n_samples": 1000, "snapshots": 6,
                 "probe_steps": 300}
     data_sets = ("digits", "mnist")
     signed = True
+    conditional = False
 
     def __init__(self, config):
         super().__init__(config)
-        c = config
-        self.gan = dcgan(c["latent_dim"], c["ch"], self.image_shape[0], c["latent"])
-        self.opt_g = Adam(self.gan.generator.parameters(), lr=c["lr_g"], betas=tuple(c["betas"]))
-        self.opt_d = Adam(self.gan.discriminator.parameters(), lr=c["lr_d"], betas=tuple(c["betas"]))
-        self.progress_every = max(1, c["steps"] // c["snapshots"])
+        self.progress_every = max(1, config["steps"] // config["snapshots"])
         self.z_fixed = self.gan.sample_latent(10, backend.Generator(self.seed + 1000))   # the same 10 at every snapshot
 
-    def step(self, step):
-        return self.gan.train_step(lambda: self.loader.next()[0], self.opt_d, self.opt_g, step)
+    def make_gan(self):
+        c = self.config
+        return dcgan(c["latent_dim"], c["ch"], self.image_shape[0], c["latent"])
 
     def generate(self, z, batch: int = 500):
         """G(z) in eval mode (BatchNorm's running statistics) as rows (N, S*S) in [0, 1] (device array)."""

@@ -31,7 +31,6 @@ from minigen import functional as F
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 from minigen.models.gan import GAN
-from minigen.optim.lr_scheduler import LinearDecayLR
 from minigen.zoo.common import TOY_DEFAULTS, ToyVariant
 from minigen.zoo.criteria import mean_std
 from minigen.zoo.gradcheck_cases import small_game
@@ -56,11 +55,7 @@ class PacGANTask(ToyVariant):
         super().__init__(config)
         c = config
         self.plain = GAN(*self.players(pack=1), n_critic=c["n_critic"], latent_dim=c["latent_dim"])
-        self.plain_opt_d = self.make_optimizer(self.plain.discriminator, c["lr_d"])
-        self.plain_opt_g = self.make_optimizer(self.plain.generator, c["lr_g"])
-        start = round(c["lr_decay_start"] * c["steps"])
-        self.plain_schedules = {name: LinearDecayLR(opt, c["steps"], start, c["lr_final"])
-                                for name, opt in (("d", self.plain_opt_d), ("g", self.plain_opt_g))}
+        self.plain_opt_d, self.plain_opt_g, self.plain_schedules = self.optimizers(self.plain)
         self.plain_loader = self.make_loader()
 
     def step(self, step):

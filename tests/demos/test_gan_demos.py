@@ -1,16 +1,6 @@
 """The two GAN demos at tiny settings: the vanishing minimax gradient and mode collapse."""
-import importlib.util
-from pathlib import Path
+from helpers import load_demo
 
-DEMOS = Path(__file__).resolve().parents[2] / "demos"
-
-
-def load_demo(name):
-    spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMOS / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-# ---------------------------------------------------------------------------------------------------
 
 def test_vanishing_gradients_demo(tmp_path):
     r = load_demo("gan_vanishing_gradients").main(["--d-steps", "300", "--out", str(tmp_path)])

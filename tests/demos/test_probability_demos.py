@@ -1,23 +1,13 @@
 """Smoke-and-numbers tests of the probability demos: each runs small into a tmp folder, writes its
 figures, and returns key numbers that must be right."""
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
-
-DEMOS = Path(__file__).resolve().parents[2] / "demos"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMOS / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from helpers import load_demo
 
 
 def test_sampling_demo(tmp_path):
-    r = load("sampling").main(["--n", "4000", "--seed", "1", "--out", str(tmp_path)])
+    r = load_demo("sampling").main(["--n", "4000", "--seed", "1", "--out", str(tmp_path)])
     for png in ("discrete.png", "inverse_transform.png", "rejection.png"):
         assert (tmp_path / png).stat().st_size > 0
     for key in ("chi2_pvalue", "ks_inverse", "ks_numeric", "ks_rejection"):
@@ -27,7 +17,7 @@ def test_sampling_demo(tmp_path):
 
 
 def test_probability_basics_demo(tmp_path, capsys):
-    r = load("probability_basics").main(["--n", "20000", "--symbols", "4000", "--out", str(tmp_path)])
+    r = load_demo("probability_basics").main(["--n", "20000", "--symbols", "4000", "--out", str(tmp_path)])
     assert (tmp_path / "joint_table.png").exists() and (tmp_path / "jensen.png").exists()
     assert r["p_x1"] == pytest.approx(0.36)
     assert r["E_x"] == pytest.approx(1 * 0.36 + 2 * 0.32 + 3 * 0.32)
@@ -48,7 +38,7 @@ def test_probability_basics_demo(tmp_path, capsys):
 
 
 def test_reparameterization_demo(tmp_path):
-    r = load("reparameterization").main(["--repeats", "200", "--max-log2-n", "7", "--out", str(tmp_path)])
+    r = load_demo("reparameterization").main(["--repeats", "200", "--max-log2-n", "7", "--out", str(tmp_path)])
     assert (tmp_path / "gradient_variance.png").exists()
     assert r["exact_mu"] == pytest.approx(-1.0) and r["exact_sigma"] == pytest.approx(2.4)
     for m in ("reparameterization", "score"):           # both estimators are unbiased
@@ -63,7 +53,7 @@ def test_reparameterization_demo(tmp_path):
 
 
 def test_jensen_gap_demo(tmp_path):
-    r = load("jensen_gap").main(["--steps", "300", "--table", "3", "--mc", "2000", "--out", str(tmp_path)])
+    r = load_demo("jensen_gap").main(["--steps", "300", "--table", "3", "--mc", "2000", "--out", str(tmp_path)])
     assert (tmp_path / "jensen_gap.png").exists()
     for kind in ("orthogonal", "general"):
         assert r[f"{kind}_identity_error"] < 1e-8      # log p(x) = ELBO + KL(q || posterior), exactly

@@ -1,25 +1,15 @@
 """The VAE demos of issue 5, small and fast: the reparameterization walkthrough's hand-derived gradients
 must equal autograd's and the finite differences; the AE-vs-VAE demo must write its figures and numbers."""
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
-
-DEMOS = Path(__file__).resolve().parents[2] / "demos"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMOS / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from helpers import load_demo
 
 
 @pytest.mark.parametrize("seed", [None, 1, 2])
 def test_reparam_walkthrough_hand_gradients(tmp_path, capsys, seed):
     argv = ["--out", str(tmp_path)] + ([] if seed is None else ["--seed", str(seed)])
-    r = load("reparam_walkthrough").main(argv)
+    r = load_demo("reparam_walkthrough").main(argv)
     table = r["table"]
     # every encoder, reparameterization and decoder quantity is in the table
     n_params = 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 2           # 13 weights of VAE(2, 1, hidden=(1,))
@@ -56,14 +46,14 @@ def test_reparam_walkthrough_hand_gradients(tmp_path, capsys, seed):
 
 def test_reparam_walkthrough_fixed_numbers(tmp_path):
     """The docs page's numbers (docs/reparam_walkthrough.md) come from the default run."""
-    r = load("reparam_walkthrough").main(["--out", str(tmp_path), "--quiet"])
+    r = load_demo("reparam_walkthrough").main(["--out", str(tmp_path), "--quiet"])
     assert r["loss"] == pytest.approx(1.6184850277, abs=1e-9)
     assert r["table"]["dL/dmu[0,0]"]["hand"] == pytest.approx(0.9548894782, abs=1e-9)
     assert r["table"]["dL/dlogvar[0,0]"]["hand"] == pytest.approx(-0.0802249162, abs=1e-9)
 
 
 def test_ae_vs_vae_demo(tmp_path):
-    r = load("ae_vs_vae").main(["--epochs", "3", "--classifier-epochs", "2", "--grid", "12", "--show", "5",
+    r = load_demo("ae_vs_vae").main(["--epochs", "3", "--classifier-epochs", "2", "--grid", "12", "--show", "5",
                                 "--pairs", "20", "--prior-samples", "50", "--out", str(tmp_path)])
     for png in ("latent.png", "grid.png", "interpolations.png"):
         assert (tmp_path / png).stat().st_size > 0, png

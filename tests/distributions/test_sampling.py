@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 import pytest
+from helpers import assert_seeded, host
 from scipy import stats
 
 import minigen as mg
 import minigen.distributions as D
 from minigen.backend import Generator, xp
-from helpers import host
 
 N_KS = 20_000
 
@@ -209,12 +209,4 @@ def _draw_all():
 
 
 def test_same_seed_same_samples():
-    mg.manual_seed(123)
-    a = _draw_all()
-    mg.manual_seed(123)
-    b = _draw_all()
-    mg.manual_seed(124)
-    c = _draw_all()
-    for x, y, z in zip(a, b, c):
-        np.testing.assert_array_equal(x, y)
-        assert not np.array_equal(x, z)
+    assert_seeded(_draw_all, 123)
