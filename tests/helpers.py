@@ -121,3 +121,41 @@ def check_run_lifecycle(tmp_path, name: str, settings: dict, stop_after: int, sa
     assert {k: v for k, v in resumed.items() if k not in drop} == {k: v for k, v in results.items() if k not in drop}
     assert _metrics(full / "metrics.jsonl") == _metrics(cut / "metrics.jsonl")
     return results
+
+
+# ---------------------------------------------------------------------------------------------------
+# Degenerate samplers: every judge must reject them (a criterion is worth the bad model it rejects)
+# ---------------------------------------------------------------------------------------------------
+
+def mixture_samplers(data, n: int = 2500, seed: int = 0) -> dict:
+    """Samples (host, (n, 2)) of a Gaussian mixture data set's ``means``/``std``: the true mixture (the
+    control a judge must accept) and degenerate samplers it must reject."""
+    rng = np.random.default_rng(seed)
+    means, std = np.asarray(data.means), float(data.std)
+    k = len(means)
+    comp = rng.integers(0, k, n)
+    noise = rng.normal(size=(n, 2))
+    radii = np.linalg.norm(means, axis=1)
+    if np.allclose(radii, radii[0]):          # a ring: the modes smeared into a uniform ring, no mode at all
+        angle = rng.uniform(0, 2 * np.pi, n)
+        smeared = radii[0] * np.stack([np.cos(angle), np.sin(angle)], 1) + std * noise
+    else:                                     # a grid: uniform over the square the modes span
+        lo, hi = means.min() - 3 * std, means.max() + 3 * std
+        smeared = rng.uniform(lo, hi, size=(n, 2))
+    return {"true": means[comp] + std * noise,
+            "uniform": smeared,
+            "blurred to 3 sigma": means[comp] + 3 * std * noise,
+            "one mode": means[0] + std * noise,
+            "one mode missing": means[comp % (k - 1)] + std * noise}
+
+
+def assert_mixture_judge(judge, task, seeds: int, extras: dict | None = None):
+    """``judge`` passes the true mixture's samples and fails every degenerate sampler and the task's untrained
+    generator (with the variant's own extra measures ``extras`` set to passing values, so the samples alone
+    decide), each given as the results of all ``seeds`` seeds."""
+    samplers = {k: mg.to_device(x.astype(np.float32)) for k, x in mixture_samplers(task.data).items()}
+    samplers["untrained generator"] = task.evaluation_samples()
+    for name, x in samplers.items():
+        r = {**task.measure(x), **(extras or {})}
+        verdict = judge([r] * seeds)
+        assert verdict[1] == (name == "true"), (name, verdict[0])

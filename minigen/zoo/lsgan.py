@@ -28,7 +28,7 @@ from __future__ import annotations
 from minigen import functional as F
 from minigen.models.gan import GAN
 from minigen.zoo.common import TOY_DEFAULTS, ToyVariant
-from minigen.zoo.criteria import mode_criterion
+from minigen.zoo.criteria import MIXTURE_BAR, mode_criterion
 from minigen.zoo.gradcheck_cases import toy_loss_case
 from minigen.zoo.registry import Variant, register
 
@@ -92,8 +92,8 @@ def _register(name, task):
     return register(Variant(
         name=name, title=f"LSGAN (a,b,c = {coding})", paper="Mao et al. 2017",
         idea="least-squares losses against target codes instead of the sigmoid cross-entropy",
-        data="ring8", criterion=">= 7/8 modes and >= 80% high quality on 4 of 5 seeds",
-        task=task, judge=mode_criterion(min_modes=7, min_hq=0.8, min_passing=4),
+        data="ring8", criterion=MIXTURE_BAR,
+        task=task, judge=mode_criterion(),
         gradcheck_case=lambda: toy_loss_case(task, coding=coding),
         fast={"steps": 20, "hidden": 16}, seeds=5))
 

@@ -11,8 +11,19 @@ import pytest
 
 import minigen as mg
 from minigen import backend
-from minigen.data import (TOY2D_NAMES, DataLoader, DatasetNotFoundError, IDXError, digits, fashion_mnist,
-                          gaussian_mixture, mnist, read_idx, toy2d, write_idx)
+from minigen.data import (
+    TOY2D_NAMES,
+    DataLoader,
+    DatasetNotFoundError,
+    IDXError,
+    digits,
+    fashion_mnist,
+    gaussian_mixture,
+    mnist,
+    read_idx,
+    toy2d,
+    write_idx,
+)
 
 from helpers import SHARED_MNIST, host
 

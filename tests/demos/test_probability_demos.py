@@ -3,6 +3,7 @@ figures, and returns key numbers that must be right."""
 import math
 
 import pytest
+
 from helpers import load_demo
 
 

@@ -3,6 +3,7 @@ must equal autograd's and the finite differences; the AE-vs-VAE demo must write 
 import math
 
 import pytest
+
 from helpers import load_demo
 
 

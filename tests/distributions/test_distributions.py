@@ -9,13 +9,14 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import assert_seeded, host, t64
 from scipy import stats
 
 import minigen as mg
 import minigen.distributions as D
 from minigen import functional as F
 from minigen.backend import Generator
+
+from helpers import assert_seeded, host, t64
 
 COV3 = np.array([[2.0, 0.8, 0.3],
                  [0.8, 1.0, -0.2],

@@ -10,12 +10,13 @@ import math
 
 import numpy as np
 import pytest
-from helpers import assert_seeded, host
 from scipy import stats
 
 import minigen as mg
 import minigen.distributions as D
 from minigen.backend import Generator, xp
+
+from helpers import assert_seeded, host
 
 N_KS = 20_000
 

@@ -122,6 +122,7 @@ def _dev(a, dtype=np.float64):
 
 def test_mmd2_is_the_unbiased_estimator():
     import math
+
     from minigen.metrics import mmd2
     rs = np.random.default_rng(0)
     x, y = rs.normal(size=(5, 2)), rs.normal(size=(4, 2)) + 0.5

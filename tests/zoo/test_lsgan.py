@@ -4,9 +4,10 @@ import pytest
 import minigen as mg
 from minigen.backend import xp
 from minigen.training.task import ConfigError
+from minigen.zoo import load_all
 from minigen.zoo.lsgan import LSGANTask, lsgan_d_loss, lsgan_g_loss
 
-from helpers import check_run_lifecycle
+from helpers import assert_mixture_judge, check_run_lifecycle
 
 
 def test_losses_are_half_mean_squares_to_the_codes():
@@ -23,3 +24,10 @@ def test_the_coding_is_checked():
 
 def test_run(tmp_path):
     check_run_lifecycle(tmp_path, "lsgan", {"steps": 20, "hidden": 16, "n_train": 512}, stop_after=9)
+
+
+def test_judge_rejects_degenerate_models():
+    """The criterion passes samples of the true mixture and fails a uniform ring (or square), modes blurred
+    to 3 sigma, all mass on one mode, a missing mode and the untrained generator."""
+    task = LSGANTask(LSGANTask.make_config(0, n_train=512, batch_size=64))
+    assert_mixture_judge(load_all()["lsgan"].judge, task, seeds=5)

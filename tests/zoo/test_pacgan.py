@@ -3,9 +3,10 @@ import pytest
 
 import minigen as mg
 from minigen import backend
+from minigen.zoo import load_all
 from minigen.zoo.pacgan import PacGANTask, pack
 
-from helpers import check_run_lifecycle, host
+from helpers import assert_mixture_judge, check_run_lifecycle, host, mixture_samplers
 
 
 def test_pack_concatenates_consecutive_samples():
@@ -31,3 +32,22 @@ def test_pacgan_generator_gradient_reaches_every_sample_of_a_pack():
 def test_run(tmp_path):
     r = check_run_lifecycle(tmp_path, "pacgan", {"steps": 20, "hidden": 16, "n_train": 512}, stop_after=11)
     assert set(r["gan"]) >= {"modes", "high_quality", "reverse_kl"}      # the plain GAN, same run
+
+
+def test_judge_rejects_degenerate_models():
+    """The criterion passes samples of the true mixture and fails a uniform ring (or square), modes blurred
+    to 3 sigma, all mass on one mode, a missing mode and the untrained generator."""
+    task = PacGANTask(PacGANTask.make_config(0, n_train=512, batch_size=64))
+    plain = {"modes": 20, "n_modes": 25, "high_quality": 0.5, "reverse_kl": 5.0}      # a collapsed plain GAN
+    assert_mixture_judge(load_all()["pacgan"].judge, task, seeds=5, extras={"gan": plain})
+
+
+def test_judge_rejects_true_samples_with_a_failing_own_measure():
+    """Samples of the true mixture, but a plain GAN as good as the packed one:
+    the variant's own part of the criterion fails it."""
+    task = PacGANTask(PacGANTask.make_config(0, n_train=512, batch_size=64))
+    x = mg.to_device(mixture_samplers(task.data)["true"].astype("float32"))
+    judge = load_all()["pacgan"].judge
+    assert judge([{**task.measure(x), **{"gan": {"modes": 25, "n_modes": 25, "high_quality": 0.95, "reverse_kl": 0.5}}}] * 3)[1]
+    assert not judge([{**task.measure(x), **{"gan": {"modes": 25, "n_modes": 25, "high_quality": 0.95, "reverse_kl": 0.0}}}] * 3)[1]
+

@@ -4,9 +4,10 @@ import pytest
 import minigen as mg
 from minigen.backend import xp
 from minigen.losses import hinge_d_loss
+from minigen.zoo import load_all
 from minigen.zoo.sngan import SNGANTask, layer_spectral_norms, sn_layers
 
-from helpers import check_run_lifecycle
+from helpers import assert_mixture_judge, check_run_lifecycle, mixture_samplers
 
 
 def test_sngan_normalises_every_discriminator_layer():
@@ -30,3 +31,21 @@ def test_hinge_loss():
 def test_run(tmp_path):
     r = check_run_lifecycle(tmp_path, "sngan", {"steps": 10, "hidden": 16, "n_train": 512}, stop_after=3)
     assert r["max_sigma_error"] < 0.05                            # the u vectors resume with the run
+
+
+def test_judge_rejects_degenerate_models():
+    """The criterion passes samples of the true mixture and fails a uniform ring (or square), modes blurred
+    to 3 sigma, all mass on one mode, a missing mode and the untrained generator."""
+    task = SNGANTask(SNGANTask.make_config(0, n_train=512, batch_size=64))
+    assert_mixture_judge(load_all()["sngan"].judge, task, seeds=3, extras={"max_sigma_error": 0.0})
+
+
+def test_judge_rejects_true_samples_with_a_failing_own_measure():
+    """Samples of the true mixture, but a layer whose spectral norm drifted from 1:
+    the variant's own part of the criterion fails it."""
+    task = SNGANTask(SNGANTask.make_config(0, n_train=512, batch_size=64))
+    x = mg.to_device(mixture_samplers(task.data)["true"].astype("float32"))
+    judge = load_all()["sngan"].judge
+    assert judge([{**task.measure(x), **{"max_sigma_error": 0.0}}] * 3)[1]
+    assert not judge([{**task.measure(x), **{"max_sigma_error": 0.2}}] * 3)[1]
+

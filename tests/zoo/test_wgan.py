@@ -5,9 +5,10 @@ import minigen as mg
 from minigen import backend
 from minigen import functional as F
 from minigen.optim import RMSprop
+from minigen.zoo import load_all
 from minigen.zoo.wgan import WGANTask, spearman
 
-from helpers import check_run_lifecycle, host
+from helpers import assert_mixture_judge, check_run_lifecycle, host, mixture_samplers
 
 SMALL = {"hidden": 16, "batch_size": 32, "monitor_n": 16, "n_train": 256}
 
@@ -50,3 +51,21 @@ def test_run(tmp_path):
     r = check_run_lifecycle(tmp_path, "wgan", {"steps": 20, "hidden": 16, "critic_hidden": 16, "monitor_n": 64,
                                               "critic_warmup": 2, "n_train": 512}, stop_after=7)
     assert r["checkpoints"] == 20 and -1 <= r["spearman_w_swd"] <= 1
+
+
+def test_judge_rejects_degenerate_models():
+    """The criterion passes samples of the true mixture and fails a uniform ring (or square), modes blurred
+    to 3 sigma, all mass on one mode, a missing mode and the untrained generator."""
+    task = WGANTask(WGANTask.make_config(0, n_train=512, batch_size=64))
+    assert_mixture_judge(load_all()["wgan"].judge, task, seeds=3, extras={"spearman_w_swd": 1.0})
+
+
+def test_judge_rejects_true_samples_with_a_failing_own_measure():
+    """Samples of the true mixture, but a critic estimate that does not track the distance:
+    the variant's own part of the criterion fails it."""
+    task = WGANTask(WGANTask.make_config(0, n_train=512, batch_size=64))
+    x = mg.to_device(mixture_samplers(task.data)["true"].astype("float32"))
+    judge = load_all()["wgan"].judge
+    assert judge([{**task.measure(x), **{"spearman_w_swd": 1.0}}] * 3)[1]
+    assert not judge([{**task.measure(x), **{"spearman_w_swd": 0.5}}] * 3)[1]
+

@@ -5,9 +5,10 @@ import minigen as mg
 from minigen import backend
 from minigen.backend import xp
 from minigen.nn import Linear
-from minigen.zoo.wgan_gp import gradient_penalty, interpolates
+from minigen.zoo import load_all
+from minigen.zoo.wgan_gp import WGANGPTask, gradient_penalty, interpolates
 
-from helpers import check_run_lifecycle, host
+from helpers import assert_mixture_judge, check_run_lifecycle, host
 
 
 def test_gradient_penalty_of_a_linear_critic():
@@ -33,3 +34,10 @@ def test_interpolates_lie_between_real_and_fake():
 def test_run(tmp_path):
     r = check_run_lifecycle(tmp_path, "wgan-gp", {"steps": 10, "hidden": 16, "n_train": 512}, stop_after=4)
     assert r["n_modes"] == 25
+
+
+def test_judge_rejects_degenerate_models():
+    """The criterion passes samples of the true mixture and fails a uniform ring (or square), modes blurred
+    to 3 sigma, all mass on one mode, a missing mode and the untrained generator."""
+    task = WGANGPTask(WGANGPTask.make_config(0, n_train=512, batch_size=64))
+    assert_mixture_judge(load_all()["wgan-gp"].judge, task, seeds=3)
