@@ -1,8 +1,10 @@
 """AAE: the two phases update the right players, the learning-rate drop, the judge, a run's whole life."""
 import math
 
+import numpy as np
 import pytest
 
+import minigen as mg
 from minigen import backend
 from minigen.autograd.tensor import Tensor
 from minigen.zoo import load_all
@@ -31,13 +33,26 @@ def test_aae_learning_rates_drop_once():
         assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * t.config[key])
 
 
-def test_aae_judge():
+def test_aae_judge_rejects_codes_that_are_not_the_prior():
+    """Codes drawn from the prior pass; codes from N(0, 1.2^2 I), shifted by 0.3 sigma, or collapsed onto a
+    circle fail the permutation test (the old MMD^2 < 0.01 bar accepted the first two), and so does a
+    reconstruction no better than PCA."""
     judge = load_all()["aae"].judge
-    r = {"mmd2": 0.001, "mmd2_null": 0.0, "recon_mse": 0.03, "pca2_mse": 0.05}
-    assert judge([r, r, r])[1]
-    assert not judge([r, r, {**r, "mmd2": 0.02}])[1]
-    assert not judge([r, r, {**r, "recon_mse": 0.06}])[1]
+    t = AAETask(AAETask.make_config(0, n_permutations=200))
+    g = np.random.default_rng(5)
+    rec = {"recon_mse": 0.03, "pca2_mse": 0.05}
+    angle = g.uniform(0, 2 * np.pi, 360)
+    codes = {"prior": g.normal(size=(360, 2)), "scale 1.2": 1.2 * g.normal(size=(360, 2)),
+             "shift 0.3": g.normal(size=(360, 2)) + [0.3, 0.0],
+             "circle": 1.25 * np.stack([np.cos(angle), np.sin(angle)], 1)}
+    for name, z in codes.items():
+        r = {**t.code_test(mg.to_device(z)), **rec}
+        assert judge([r] * 3)[1] == (name == "prior"), (name, judge([r] * 3)[0])
+    r = {**t.code_test(mg.to_device(codes["prior"])), "recon_mse": 0.06, "pca2_mse": 0.05}
+    assert not judge([r] * 3)[1]
 
 
 def test_run(tmp_path):
-    check_run_lifecycle(tmp_path, "aae", {"steps": 20, "hidden": 32, "d_hidden": 16, "n_prior": 200}, stop_after=15)
+    r = check_run_lifecycle(tmp_path, "aae", {"steps": 20, "hidden": 32, "d_hidden": 16, "n_prior": 200,
+                                             "n_permutations": 50}, stop_after=15)
+    assert len(r["mmd2_test"]["p_values"]) == 3 and 0 < r["p_min"] <= 1
