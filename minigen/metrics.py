@@ -24,7 +24,8 @@ multinomial noise of n samples (~ (K - 1) / (2n): ~0.005 for K = 25, n = 2,500).
 
 ``mmd2(x, y)`` is the unbiased Gaussian-kernel maximum mean discrepancy of two samples (Gretton et al.
 2012), and ``mmd2_permutation_test`` asks whether it is larger than two samples of one distribution give; ``pca_reconstruction_mse`` the error of the best linear code of a given size (a baseline for
-autoencoders); ``class_diversity`` how varied the samples of each class are, relative to real data.
+autoencoders); ``class_diversity`` how varied the samples of each class are, relative to real data;
+``copy_fraction`` how many samples are near-copies of training examples (memorised).
 
 ``sliced_wasserstein(a, b)`` is the sliced 2-Wasserstein distance between two point clouds: the root
 mean, over random unit directions, of the squared 1-D Wasserstein-2 distance between the projections
@@ -42,7 +43,7 @@ from minigen import backend
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 
-__all__ = ["mode_coverage", "ModeCoverage", "covered_modes", "mmd2_permutation_test", "histogram_kl_uniform", "summarize", "sliced_wasserstein", "mmd2",
+__all__ = ["mode_coverage", "ModeCoverage", "covered_modes", "mmd2_permutation_test", "copy_fraction", "histogram_kl_uniform", "summarize", "sliced_wasserstein", "mmd2",
            "pca_reconstruction_mse", "class_diversity"]
 
 
@@ -250,3 +251,27 @@ def mmd2_permutation_test(x, y, bandwidths=(0.5, 1.0, 2.0), n_permutations: int 
         stats.append(float(observed))
         p_values.append(float((1 + (mmd[1:] >= observed).sum()) / (1 + n_permutations)))
     return {"bandwidths": list(bandwidths), "mmd2": stats, "p_values": p_values}
+
+
+def nearest_distance(a, b, chunk: int = 1024):
+    """For each row of ``a`` (n, d), the Euclidean distance to its nearest row of ``b`` (m, d): (n,) device."""
+    a, b = _device(a), _device(b)
+    sq_b = (b * b).sum(1)
+    out = []
+    for s in range(0, a.shape[0], chunk):
+        x = a[s:s + chunk]
+        d2 = (x * x).sum(1)[:, None] + sq_b[None, :] - 2.0 * x @ b.T
+        out.append(xp.sqrt(xp.maximum(d2.min(1), 0.0)))
+    return xp.concatenate(out)
+
+
+def copy_fraction(samples, train, reference, quantile: float = 0.01) -> dict:
+    """The fraction of ``samples`` that are near-copies of a training example: closer to their nearest
+    training example than all but ``quantile`` of held-out real examples ``reference`` are (so real
+    held-out data scores ``quantile`` by construction, a memorising generator ~1).  Returns the fraction,
+    the distance threshold, and the median nearest distance of samples and of the reference."""
+    ref = nearest_distance(reference, train)
+    threshold = float(xp.sort(ref)[int(quantile * (ref.shape[0] - 1))])
+    d = nearest_distance(samples, train)
+    return {"copies": float((d <= threshold).mean()), "copy_threshold": threshold,
+            "nn_distance_median": float(xp.median(d)), "nn_distance_median_real": float(xp.median(ref))}

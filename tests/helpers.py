@@ -159,3 +159,21 @@ def assert_mixture_judge(judge, task, seeds: int, extras: dict | None = None):
         r = {**task.measure(x), **(extras or {})}
         verdict = judge([r] * seeds)
         assert verdict[1] == (name == "true"), (name, verdict[0])
+
+
+def digit_samplers(data, labels, seed: int = 0) -> dict:
+    """Rows (n, 64) in [0, 1] for the requested class ``labels`` (host): held-out test digits of each class
+    (the control a judge must accept) and degenerate samplers it must reject: uniform noise, each class's
+    mean image (a blurred mode, one image per class), one class whatever is asked, and copies of training
+    digits (a generator that memorised its data)."""
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+
+    def pick(x, y, c):
+        return x[rng.choice(np.flatnonzero(y == c))]
+    means = np.stack([data.x_train[data.y_train == c].mean(0) for c in range(10)])
+    return {"true": np.stack([pick(data.x_test, data.y_test, c) for c in labels]),
+            "uniform noise": rng.uniform(size=(len(labels), data.x_train.shape[1])).astype(np.float32),
+            "class means": means[labels],
+            "one class": np.stack([pick(data.x_test, data.y_test, 0) for _ in labels]),
+            "copies of training digits": np.stack([pick(data.x_train, data.y_train, c) for c in labels])}

@@ -190,3 +190,49 @@ def test_run(tmp_path):
     r = check_run_lifecycle(tmp_path, "biggan", {"steps": 12, "ch": 4, "ema_start": 6, "per_class": 10,
                                                 "standing_batches": 2}, stop_after=8, label=2)
     assert len(r["curve"]) == 4
+
+
+class ImageBank(mg.nn.Module):
+    """A stand-in generator G(z, y) that returns stored digits of class y (in [-1, 1]): the one nearest to
+    its class's mean when |z_1| is small, ever farther ones as |z_1| grows, so truncation acts on it as on
+    a trained G."""
+
+    def __init__(self, images, labels):
+        super().__init__()
+        self.bank = []
+        for c in range(10):
+            x = images[labels == c]
+            order = np.argsort(((x - x.mean(0)) ** 2).sum(1))
+            self.bank.append(x[order] * 2.0 - 1.0)
+
+    def forward(self, z, labels):
+        u = np.minimum(np.abs(mg.to_host(z.data)[:, 0]) / 2.5, 0.999)
+        rows = [self.bank[c][int(a * len(self.bank[c]))] for a, c in zip(u, mg.to_host(labels))]
+        return Tensor(mg.to_device(np.stack(rows).reshape(-1, 1, 8, 8).astype(np.float32)))
+
+
+class Fixed(mg.nn.Module):
+    """G(z, y) = one fixed image per requested class (whatever z is)."""
+
+    def __init__(self, per_class):
+        super().__init__()
+        self.per_class = per_class * 2.0 - 1.0
+
+    def forward(self, z, labels):
+        return Tensor(mg.to_device(self.per_class[mg.to_host(labels)].reshape(-1, 1, 8, 8).astype(np.float32)))
+
+
+def test_judge_rejects_degenerate_models():
+    """A bank of held-out digits (truncation picks the typical ones) passes; the same bank of training
+    digits (copies), noise, class means, one class and the untrained generator fail."""
+    judge = biggan.VARIANT.judge
+    t = small(per_class=30, standing_batches=2)
+    d, rng = t.data, np.random.default_rng(0)
+    generators = {"true": ImageBank(d.x_test, d.y_test), "copies": ImageBank(d.x_train, d.y_train),
+                  "noise": Fixed(rng.uniform(size=(10, 64))),
+                  "class means": Fixed(np.stack([d.x_train[d.y_train == c].mean(0) for c in range(10)])),
+                  "one class": Fixed(np.repeat(d.x_test[d.y_test == 0][:1], 10, axis=0)),
+                  "untrained": t.sampler()}
+    for name, G in generators.items():
+        verdict = judge([t.measure(G)] * 3)
+        assert verdict[1] == (name == "true"), (name, verdict[0])

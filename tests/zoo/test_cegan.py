@@ -4,6 +4,7 @@ import pytest
 
 import minigen as mg
 from minigen.data import digits
+from minigen.zoo import load_all
 from minigen.zoo.cegan import CEGANTask, imbalanced_split, macro_f1
 
 from helpers import check_run_lifecycle
@@ -32,3 +33,16 @@ def test_run(tmp_path):
     r = check_run_lifecycle(tmp_path, "cegan", {"steps": 30, "augment_after": 10, "g_hidden": 32, "d_hidden": 32},
                             stop_after=17, label=6)
     assert r["train_counts"][9] < r["train_counts"][0]
+
+
+def test_judge_rejects_an_untrained_generator_and_a_remedy_that_is_as_good():
+    """C trained with the top-up of a generator that never learns (lr_g = 0) does not beat random
+    oversampling or class weighting; and a result that merely ties the best remedy fails too."""
+    v = load_all()["cegan"]
+    r = v.fit(v.config(steps=300, augment_after=0, lr_g=0.0, g_hidden=32, d_hidden=32), seed=0)
+    assert r["macro_f1"] <= max(r["macro_f1_oversampled"], r["macro_f1_weighted"]), r
+    assert not v.judge([r] * 3)[1]
+    good = {"macro_f1": 0.95, "macro_f1_imbalanced": 0.85, "macro_f1_oversampled": 0.90, "macro_f1_weighted": 0.91,
+            "gain_points": 10.0}
+    assert v.judge([good] * 3)[1]
+    assert not v.judge([good, good, {**good, "macro_f1_weighted": 0.95}])[1]

@@ -1,12 +1,13 @@
 """CGAN: the label enters both players, sampling, the judge, and a run's whole life."""
 import numpy as np
 
+import minigen as mg
 from minigen import backend
 from minigen.autograd.tensor import Tensor
 from minigen.zoo import load_all
 from minigen.zoo.cgan import CGANTask
 
-from helpers import check_run_lifecycle, host
+from helpers import check_run_lifecycle, digit_samplers, host
 
 
 def dev(a, dtype=np.float32):
@@ -40,11 +41,25 @@ def test_cgan_sample_is_in_the_pixel_range_by_class():
 
 def test_cgan_judge():
     judge = load_all()["cgan"].judge
-    r = {"accuracy": 0.95, "min_class_accuracy": 0.9, "confident": 0.9, "diversity": 0.8}
+    r = {"accuracy": 0.95, "min_class_accuracy": 0.9, "confident": 0.9, "diversity": 0.8, "copies": 0.0}
     assert judge([r, r, r])[1]
     assert not judge([r, r, {**r, "accuracy": 0.85}])[1]
+    assert not judge([r, r, {**r, "diversity": 0.3}])[1] and not judge([r, r, {**r, "copies": 0.2}])[1]
 
 
 def test_run(tmp_path):
     r = check_run_lifecycle(tmp_path, "cgan", {"steps": 30, "hidden": 32, "per_class": 10}, stop_after=22, label=4)
     assert len(r["per_class"]) == 10
+
+
+def test_judge_rejects_degenerate_models():
+    """Held-out digits of the requested class pass; uniform noise, the class mean images (collapsed and
+    blurred), one class whatever is asked, copies of training digits and the untrained generator fail."""
+    judge = load_all()["cgan"].judge
+    t = CGANTask(CGANTask.make_config(0))
+    labels = np.repeat(np.arange(10), 30)
+    samplers = {k: mg.to_device(x.astype(np.float32)) for k, x in digit_samplers(t.data, labels).items()}
+    samplers["untrained generator"] = t.generate(mg.to_device(labels), backend.Generator(1))
+    for name, x in samplers.items():
+        verdict = judge([t.measure(x, mg.to_device(labels))] * 3)
+        assert verdict[1] == (name == "true"), (name, verdict[0])

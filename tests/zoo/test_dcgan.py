@@ -2,12 +2,13 @@
 import numpy as np
 import pytest
 
+import minigen as mg
 from minigen import backend
 from minigen.autograd.tensor import Tensor
 from minigen.nn import BatchNorm2d, Conv2d, ConvTranspose2d, LeakyReLU, ReLU, Tanh
 from minigen.zoo import dcgan
 
-from helpers import SHARED_MNIST, check_run_lifecycle, host
+from helpers import SHARED_MNIST, check_run_lifecycle, digit_samplers, host
 
 
 @pytest.mark.parametrize("size", [8, 28])
@@ -71,3 +72,16 @@ def test_run(tmp_path):
                                                "probe_steps": 20}, stop_after=13)
     assert len(r["class_fractions"]) == 10
     assert len(list((tmp_path / "full" / "snapshots").glob("*.npy"))) == 2
+
+
+def test_judge_rejects_degenerate_models():
+    """Held-out digits pass; uniform noise, the class mean images, one class only, copies of training digits
+    and the untrained generator fail (the linear probe, D's part, set to a passing value)."""
+    judge = dcgan.VARIANT.judge
+    t = dcgan.DCGANTask(dcgan.DCGANTask.make_config(0, ch=8))
+    labels = np.arange(1000) % 10
+    samplers = {k: mg.to_device(x.astype(np.float32)) for k, x in digit_samplers(t.data, labels).items()}
+    samplers["untrained generator"] = t.generate(t.gan.sample_latent(1000, backend.Generator(1)))
+    for name, x in samplers.items():
+        verdict = judge([{**t.measure(x), "probe_accuracy": 0.97}] * 3)
+        assert verdict[1] == (name == "true"), (name, verdict[0])
