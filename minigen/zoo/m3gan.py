@@ -290,20 +290,25 @@ class M3GANTask(Task):
             return VIEWS[tail.index(max(tail))]
         return c["select"]
 
-    def evaluate(self, run):
+    def measure(self, calib, test) -> dict:
+        """Anomaly scores of the held-out clean windows ``calib`` and of the test windows ``test``: the POT
+        threshold from ``calib``, window-level F1 / precision / recall at it, best-F1, and the events with at
+        least one flagged window."""
         c, ts, W = self.config, self.series, self.config["window"]
+        pot = pot_threshold(calib, c["pot_quantile"], c["risk"])
+        flagged = test > pot["threshold"]
+        f1, p, r = f1_score(flagged, self.truth)
+        hit = [bool(flagged[s // W:(e - 1) // W + 1].any()) for s, e, _, _ in ts.events]
+        return {"f1": f1, "precision": p, "recall": r, "best_f1": best_f1(test, self.truth),
+                "event_recall": sum(hit) / len(hit), **pot, "missed": [ev[2] for ev, h in zip(ts.events, hit) if not h]}
+
+    def evaluate(self, run):
         n_tail = self.config["steps"] - self.tail_from
         results = {}
         for i, view in enumerate(VIEWS):
             b = self.branches[view]
-            calib, test = b.score(self.views[view]["calib"]), b.score(self.views[view]["test"])
-            pot = pot_threshold(calib, c["pot_quantile"], c["risk"])
-            flagged = test > pot["threshold"]
-            f1, p, r = f1_score(flagged, self.truth)
-            hit = [bool(flagged[s // W:(e - 1) // W + 1].any()) for s, e, _, _ in ts.events]
-            results[view] = {"f1": f1, "precision": p, "recall": r, "best_f1": best_f1(test, self.truth),
-                             "event_recall": sum(hit) / len(hit), "d_loss": float(self.tail[i]) / n_tail, **pot,
-                             "missed": [ev[2] for ev, h in zip(ts.events, hit) if not h]}
+            results[view] = {**self.measure(b.score(self.views[view]["calib"]), b.score(self.views[view]["test"])),
+                             "d_loss": float(self.tail[i]) / n_tail}
         chosen = self.chosen_view()
         sel = results[chosen]
         return {"view": chosen, "f1": sel["f1"], "precision": sel["precision"], "recall": sel["recall"],

@@ -63,7 +63,7 @@ from minigen.zoo.registry import Variant, register
 DEFAULTS = {"n_teachers": 100, "lam": 0.5, "epsilon": 10.0, "delta": 1e-5, "max_moment": 20,
             "epsilon_rate": 0.1, "iterations": 300, "batch_size": 16, "student_buffer": 20, "l2": 1.0,
             "features": "interaction", "g_hidden": 64, "latent_dim": 8, "g_out_gain": 8.0, "lr_g": 5e-4,
-            "n_train": 50_000, "n_test": 10_000, "data_seed": 0, "clf_steps": 300}
+            "n_train": 50_000, "n_test": 10_000, "data_seed": 0, "clf_steps": 300, "release_at": [1.0]}
 
 
 def features(u, kind: str = "interaction"):
@@ -222,7 +222,7 @@ class PATEGANTask(Task):
     of noisy labels would overspend the privacy budget."""
 
     defaults = dict(DEFAULTS)
-    saved = ("pi", "buffer", "flips", "stopped", "initial_g")
+    saved = ("pi", "buffer", "flips", "stopped", "initial_g", "releases")
 
     def __init__(self, config):
         from minigen.data.tabular import tabular_classification
@@ -249,6 +249,7 @@ class PATEGANTask(Task):
         noisy_count = float(yr.sum()) + float(laplace((1,), 1.0 / c["epsilon_rate"])[0])   # (eps_pi, 0)-DP
         self.pi = min(max(noisy_count / self.real.shape[0], 0.01), 0.99)      # P(y = 1) for generated rows
         self.buffer, self.flips, self.stopped = [], [], "iterations"
+        self.releases = {}             # eps level -> the generator as it stood when that much was spent
         self.progress_every = 5
 
     @property
@@ -275,7 +276,12 @@ class PATEGANTask(Task):
             fake = self.generate(B).data
         n0, n1 = self.T.votes(fake)
         gaps = xp.abs(n0 - n1)
-        if self.accountant.epsilon_if(gaps, c["delta"]) + c["epsilon_rate"] > c["epsilon"]:
+        spent = self.accountant.epsilon_if(gaps, c["delta"]) + c["epsilon_rate"]
+        for level in c["release_at"]:                            # the generator released at a smaller budget
+            if spent > level and str(level) not in self.releases:
+                self.releases[str(level)] = {"epsilon": self.epsilon(), "iteration": step,
+                                             "G": {k: v.copy() for k, v in self.G.state_dict().items()}}
+        if spent > c["epsilon"]:
             self.stopped, self.finished = "epsilon", True        # these labels would overspend: stop
             return {}
         self.accountant.accumulate(gaps)
@@ -297,23 +303,37 @@ class PATEGANTask(Task):
         with no_grad():
             return self.generate(n, G, backend.Generator(self.seed + 1)).data
 
+    def tstr(self, state: dict | None = None) -> float:
+        """Test AUROC of a logistic regression trained on rows of the generator (its current weights, or the
+        weights ``state``) and tested on real rows."""
+        G = None
+        if state is not None:
+            G = make_generator(self.config, self.real.shape[1])
+            G.load_state_dict(state)
+        syn = self.synthetic(self.real.shape[0], G)
+        return logistic_auroc(syn[:, :-1], syn[:, -1], self.x_test, self.y_test, self.config["clf_steps"])
+
     def evaluate(self, run):
         c = self.config
-        untrained = make_generator(c, self.real.shape[1])
-        untrained.load_state_dict(self.initial_g)
-        syn, first = self.synthetic(self.real.shape[0]), self.synthetic(self.real.shape[0], untrained)
-        tstr = logistic_auroc(syn[:, :-1], syn[:, -1], self.x_test, self.y_test, c["clf_steps"])
         trtr = logistic_auroc(self.real[:, :-1], self.real[:, -1], self.x_test, self.y_test, c["clf_steps"])
+        tstr = self.tstr()
+        curve = [{"epsilon_budget": float(level), "epsilon": r["epsilon"], "iteration": r["iteration"],
+                  "tstr_auroc": (a := self.tstr(r["G"])), "ratio": a / trtr}
+                 for level, r in sorted(self.releases.items(), key=lambda kv: float(kv[0]))]
+        curve.append({"epsilon_budget": c["epsilon"], "epsilon": self.epsilon(), "iteration": len(self.flips),
+                      "tstr_auroc": tstr, "ratio": tstr / trtr})
+        at_1 = next((p for p in curve if p["epsilon_budget"] == 1.0), None)
         return {"epsilon": self.epsilon(), "epsilon_budget": c["epsilon"], "delta": c["delta"],
                 "queries": self.accountant.queries, "iterations": len(self.flips), "stopped_by": self.stopped,
-                "tstr_auroc": tstr, "trtr_auroc": trtr, "ratio": tstr / trtr,
-                "tstr_untrained": logistic_auroc(first[:, :-1], first[:, -1], self.x_test, self.y_test, c["clf_steps"]),
-                "direction_cos": direction_cos(syn, self.real), "positive_rate": self.pi,
+                "tstr_auroc": tstr, "trtr_auroc": trtr, "ratio": tstr / trtr, "curve": curve,
+                "ratio_at_eps_1": at_1["ratio"] if at_1 else None,
+                "tstr_untrained": self.tstr(self.initial_g),
+                "direction_cos": direction_cos(self.synthetic(self.real.shape[0]), self.real), "positive_rate": self.pi,
                 "label_flip_rate": sum(self.flips) / max(1, len(self.flips))}
 
     def summary(self, r):
-        return (f"eps-hat {r['epsilon']:.2f} after {r['queries']} votes; TSTR AUROC {r['tstr_auroc']:.3f} vs TRTR "
-                f"{r['trtr_auroc']:.3f}")
+        curve = ", ".join(f"eps {p['epsilon']:.2f}: {p['tstr_auroc']:.3f}" for p in r["curve"])
+        return f"TSTR AUROC {curve} (TRTR {r['trtr_auroc']:.3f})"
 
     def sample(self, n, label=None):
         """Synthetic rows: the standardised features and the label y in the last column."""
@@ -365,18 +385,25 @@ def _figure(real, syn, history, res, path):
 
 
 def judge(results):
-    r, rs = mean_std(x["ratio"] for x in results)
-    e, es = mean_std(x["epsilon"] for x in results)
-    ts, tss = mean_std(x["tstr_auroc"] for x in results)
-    tr, _ = mean_std(x["trtr_auroc"] for x in results)
-    tu, _ = mean_std(x["tstr_untrained"] for x in results)
-    good = sum(x["ratio"] >= 0.8 for x in results)
-    private = all(x["epsilon"] <= x["epsilon_budget"] for x in results)
+    """The paper's question: how useful are the synthetic rows at a given privacy budget?  On >= 4 of 5 seeds,
+    the generator released at eps = 1 (delta 1e-5) gives TSTR AUROC >= 0.8 x TRTR; eps = 10 is reported
+    beside it (the curve).  The accountant's eps-hat never exceeds a budget by construction, so it is
+    reported, not judged."""
+    def at(r, budget):
+        return next((p for p in r["curve"] if p["epsilon_budget"] == budget), None)
+    r1 = [at(r, 1.0)["ratio"] if at(r, 1.0) else 0.0 for r in results]
+    r10 = [r["ratio"] for r in results]
+    e1 = mean_std(at(r, 1.0)["epsilon"] if at(r, 1.0) else math.nan for r in results)
+    m1, s1 = mean_std(r1)
+    m10, s10 = mean_std(r10)
+    tr, _ = mean_std(r["trtr_auroc"] for r in results)
+    tu, _ = mean_std(r["tstr_untrained"] / r["trtr_auroc"] for r in results)
+    good = sum(v >= 0.8 for v in r1)
     need = math.ceil(0.8 * len(results))
-    text = (f"eps-hat {e:.2f} ± {es:.2f} at delta 1e-5 (budget {results[0]['epsilon_budget']:g}); "
-            f"TSTR AUROC {ts:.3f} ± {tss:.3f} vs TRTR {tr:.3f} (ratio {r:.2f} ± {rs:.2f}; untrained G {tu:.3f}); "
-            f"{good}/{len(results)} seeds reach 0.8 x TRTR")
-    return text, private and good >= need
+    text = (f"TSTR/TRTR AUROC at eps-hat {e1[0]:.2f} (budget 1, delta 1e-5): {m1:.2f} ± {s1:.2f}; at budget "
+            f"{results[0]['epsilon_budget']:g}: {m10:.2f} ± {s10:.2f} (TRTR {tr:.3f}; untrained G {tu:.2f}); "
+            f"{good}/{len(results)} seeds reach 0.8 at eps 1")
+    return text, good >= need
 
 
 def gradcheck_case():
@@ -410,6 +437,7 @@ VARIANT = register(Variant(
     idea="k teachers on disjoint partitions; a student discriminator learns only from their Laplace-noised "
          "votes on generated rows; G plays the student; eps from the data-dependent moments accountant",
     data="F7 table: 8 correlated features (2 log-normal) + logistic label; 50,000 private rows, 100 teachers",
-    criterion="eps-hat <= 10 (delta 1e-5) on every seed; TSTR AUROC >= 0.8 x TRTR on >= 4 of 5 seeds",
+    criterion="utility at the paper's eps = 1 (delta 1e-5): TSTR AUROC of the generator released at eps 1 >= 0.8 x "
+              "TRTR on >= 4 of 5 seeds; the curve up to eps = 10 reported",
     task=PATEGANTask, judge=judge, gradcheck_case=gradcheck_case,
     fast={"iterations": 10, "n_teachers": 10, "n_train": 2000, "n_test": 1000, "clf_steps": 30}, seeds=5))

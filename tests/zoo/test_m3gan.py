@@ -71,3 +71,24 @@ def test_masks_hide_a_fraction_of_the_steps_and_g_sees_only_the_context():
 def test_run(tmp_path):
     r = check_run_lifecycle(tmp_path, "m3gan", {"steps": 20, "hidden": 16}, stop_after=17, sample_png=False)
     assert r["view"] in ("raw", "fft", "wavelet") and set(r["views"]) == {"raw", "fft", "wavelet"}
+
+
+def test_judge_rejects_degenerate_scorers():
+    """Scores that rank the anomalous windows on top pass; random scores, a constant score, scores that
+    flag every window and the untrained model's scores fail."""
+    from minigen.zoo import load_all
+    from minigen.zoo.m3gan import M3GANTask
+    judge = load_all()["m3gan"].judge
+    t = M3GANTask(M3GANTask.make_config(0, hidden=16))
+    rng = np.random.default_rng(0)
+    truth = mg.to_host(t.truth).astype(float)
+    calib, normal = rng.exponential(size=3000), rng.exponential(size=truth.shape)     # clean windows' scores
+    scorers = {"true": normal + 50.0 * truth, "random": normal, "constant": np.ones_like(truth),
+               "flag everything": 100.0 + normal}
+    b = t.branches["raw"]
+    untrained = b.score(t.views["raw"]["test"]), b.score(t.views["raw"]["calib"])
+    results = {name: t.measure(mg.to_device(calib), mg.to_device(s)) for name, s in scorers.items()}
+    results["untrained"] = t.measure(untrained[1], untrained[0])
+    for name, r in results.items():
+        verdict = judge([{**r, "view": "raw"}] * 3)
+        assert verdict[1] == (name == "true"), (name, verdict[0])

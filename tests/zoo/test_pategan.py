@@ -146,3 +146,19 @@ def test_run(tmp_path):
     assert main(["sample", str(tmp_path / "full"), "--n", "5", "--out", str(tmp_path / "rows.csv")]) == 0
     lines = (tmp_path / "rows.csv").read_text().splitlines()
     assert lines[0].split(",")[-1] == "y" and len(lines) == 6
+
+
+def test_judge_rejects_a_generator_without_utility_at_eps_1():
+    """Rows as useful as the real ones at eps 1 pass; the untrained generator's rows, and a generator that is
+    only useful at eps 10, fail (measured TSTR of the untrained generator of a small run)."""
+    from minigen.zoo import load_all
+    v = load_all()["pategan"]
+    r = v.fit(v.config(iterations=3, n_teachers=10, n_train=2000, n_test=1000, clf_steps=30), seed=0)
+    untrained = r["tstr_untrained"] / r["trtr_auroc"]
+
+    def result(at_1, at_10):
+        return {**r, "ratio": at_10, "curve": [{"epsilon_budget": 1.0, "epsilon": 0.9, "ratio": at_1},
+                                               {"epsilon_budget": 10.0, "epsilon": 9.5, "ratio": at_10}]}
+    assert v.judge([result(0.95, 0.97)] * 5)[1]
+    assert untrained < 0.8 and not v.judge([result(untrained, untrained)] * 5)[1]
+    assert not v.judge([result(untrained, 0.95)] * 5)[1]
