@@ -220,6 +220,7 @@ def _zoo_args(p):
     p.add_argument("--check", action="store_true", help="run the full checks and write docs/zoo.md")
     p.add_argument("--seeds", type=int, default=None, help="seeds per variant (default: each variant's own)")
     p.add_argument("--docs", default="docs/zoo.md", help="where to write the table (default docs/zoo.md)")
+    p.add_argument("--runs", default="runs/zoo", help="where the checks' run folders go (default runs/zoo)")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -243,7 +244,7 @@ def cmd_zoo(args) -> int:
         for r in [header] + rows:
             print("".join(f"{c:<{w}}" for c, w in zip(r[:4], widths)) + r[4])
         return 0
-    rows = run_checks(chosen, args.seeds, Path(args.docs).parent / "zoo", quiet=args.quiet)
+    rows = run_checks(chosen, args.seeds, Path(args.runs), quiet=args.quiet)
     path = write_report(rows, Path(args.docs))
     print(f"wrote {path}")
     return 0 if all(r["passed"] for r in rows) else 1

@@ -124,13 +124,13 @@ class Discriminator(Module):
         return F.reshape(y, (y.shape[0], 1))
 
 
-def dcgan(latent_dim: int, ch: int, image_size: int, latent: str = "uniform") -> GAN:
+def dcgan(latent_dim: int, ch: int, image_size: int, latent: str = "uniform", ema: float = 0.0) -> GAN:
     """The DCGAN game: the paper's nets and initialisation, z ~ U(-1, 1), and the reference code's step
     (one G(z) per step: D's step sees it detached, G's step backpropagates through it).  Real and fake go
     through D as separate batches, so D's BatchNorm sees pure batches, as in the paper's code."""
     G = dcgan_init_(Generator(latent_dim, ch, image_size))
     D = dcgan_init_(Discriminator(ch, image_size))
-    return GAN(G, D, latent_dim=latent_dim, latent=latent, reuse_fake=True)
+    return GAN(G, D, latent_dim=latent_dim, latent=latent, reuse_fake=True, ema=ema)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -140,7 +140,7 @@ def dcgan(latent_dim: int, ch: int, image_size: int, latent: str = "uniform") ->
 class DCGANTask(DigitsGANTask):
     defaults = {**DigitsTask.defaults, "steps": 16000, "batch_size": 64, "latent_dim": 32, "latent": "uniform",
                 "ch": 64, "lr_g": 2e-4, "lr_d": 2e-4, "betas": [0.5, 0.999], "n_samples": 1000, "snapshots": 6,
-                "probe_steps": 300}
+                "probe_steps": 300, "ema": 0.0}
     data_sets = ("digits", "mnist")
     signed = True
     conditional = False
@@ -152,14 +152,14 @@ class DCGANTask(DigitsGANTask):
 
     def make_gan(self):
         c = self.config
-        return dcgan(c["latent_dim"], c["ch"], self.image_shape[0], c["latent"])
+        return dcgan(c["latent_dim"], c["ch"], self.image_shape[0], c["latent"], c["ema"])
 
     def generate(self, z, batch: int = 500):
         """G(z) in eval mode (BatchNorm's running statistics) as rows (N, S*S) in [0, 1] (device array)."""
         self.gan.eval()
         try:
             with no_grad():
-                return self.rows(xp.concatenate([self.gan.generator(z[i:i + batch]).data
+                return self.rows(xp.concatenate([self.gan.sampler(z[i:i + batch]).data
                                                  for i in range(0, z.shape[0], batch)], 0))
         finally:
             self.gan.train()

@@ -65,19 +65,20 @@ def _fit(v: Variant, config: dict, seed: int, run_dir: Path, quiet: bool, thread
 
 
 def check(v: Variant, seeds: int | None, out_dir: Path, quiet: bool = True) -> dict:
-    """One variant's row: all its seeds at one BLAS thread, seed 0 again at two, the verdict and provenance."""
+    """One variant's row: all its seeds at one BLAS thread, seed 0 again at two, the verdict and provenance.
+    The run folders go to ``out_dir/<variant>/seed<k>``."""
     n = seeds or v.seeds
     config = v.config()
     t0 = time.perf_counter()
-    results = [_fit(v, config, seed, out_dir / "runs" / v.name / f"seed{seed}", quiet, 1) for seed in range(n)]
-    rerun = _fit(v, config, 0, out_dir / "runs" / v.name / f"seed0-threads{MARGIN_THREADS}", True, MARGIN_THREADS)
+    results = [_fit(v, config, seed, out_dir / v.name / f"seed{seed}", quiet, 1) for seed in range(n)]
+    rerun = _fit(v, config, 0, out_dir / v.name / f"seed0-threads{MARGIN_THREADS}", True, MARGIN_THREADS)
     row = {"name": v.name, "title": v.title, "paper": v.paper, "idea": v.idea, "data": v.data,
            "criterion": v.criterion, "seeds": list(range(n)), "seeds_required": v.seeds,
            "config": {k: x for k, x in config.items() if k != "seed"}, "results": results,
            "margin_rerun": {"seed": 0, "threads": MARGIN_THREADS, "results": rerun},
            "seconds": round(time.perf_counter() - t0, 1), "provenance": provenance()}
     row.update(judge_row(v, row))
-    fig = out_dir / "runs" / v.name / "seed0" / v.figure
+    fig = out_dir / v.name / "seed0" / v.figure
     row["figure"] = str(fig) if fig.exists() else None
     return row
 
