@@ -1,6 +1,6 @@
 """How to check every op: for each name in :mod:`minigen.functional`, cases giving shapes (broadcasting
 ones included), the domain to draw inputs from (away from kinks and outside-domain points), and any
-constant arguments.  ``tests/test_ops_gradcheck.py`` runs first- and second-order checks on every case,
+constant arguments.  ``tests/ops/test_gradcheck.py`` runs first- and second-order checks on every case,
 ``minigen gradcheck`` prints the table, and a test fails when an op of ``minigen.functional`` has no entry.
 """
 from __future__ import annotations
