@@ -25,7 +25,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 __all__ = ["xp", "set_backend", "get_backend", "to_device", "to_host", "is_array", "manual_seed",
-           "rng", "StrictArray", "default_float", "array_types"]
+           "rng", "StrictArray", "default_float", "array_types", "scalar_to_array"]
 
 # ----------------------------------------------------------------------------------------------------
 # The strict device stand-in
@@ -233,8 +233,8 @@ class Generator:
         dtype = dtype or default_float()
         a = self._g.random(size=size, dtype=dtype)
         if (low, high) != (0.0, 1.0):
-            a = a * (high - low) + low
-            a = a.astype(dtype, copy=False)
+            a *= high - low       # in place: stays an array of dtype (a 0-d one included)
+            a += low
         return self._out(a)
 
     def integers(self, low, high=None, size=None, dtype="int64"):
@@ -359,6 +359,17 @@ def manual_seed(seed: int) -> Generator:
     """Seed the engine RNG: same seed, same backend => the same numbers."""
     _state.rng.seed(int(seed))
     return _state.rng
+
+
+def scalar_to_array(a):
+    """A NumPy scalar or Python number -> a 0-d array of the active backend; anything else as it is.
+
+    NumPy returns scalars for 0-d results (``np.float64``, not a 0-d ``ndarray``); CuPy and strict return
+    0-d arrays.  A host ``ndarray`` is not converted here: on a device backend that is a bug to report.
+    """
+    if isinstance(a, (np.generic, int, float, complex)):
+        return xp.asarray(a)
+    return a
 
 
 def to_device(a, dtype=None):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from minigen.autograd.function import Function, _check_finite
 from minigen.autograd.mode import mode
 from minigen.autograd.tensor import Tensor
+from minigen import backend
 from minigen.backend import xp
 
 _FREED = None   # Function.inputs after the graph was released
@@ -158,7 +159,8 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, trace=Fal
         elif isinstance(g, Tensor):         # create_graph: the sum is recorded too
             t.grad = t.grad + g
         else:
-            t.grad.data = t.grad.data + g   # out of place: a gradient array may be shared by two leaves
+            # out of place (a gradient array may be shared by two leaves); NumPy makes 0-d sums scalars
+            t.grad.data = backend.scalar_to_array(t.grad.data + g)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
