@@ -125,7 +125,7 @@ REGISTRY: dict[str, list[Case]] = {
     "log_softmax": [_c(F.log_softmax, (3, 5)), _c(lambda x: F.log_softmax(x, 0), (3, 5), label="axis 0")],
     "dropout": [_c(lambda x: F.dropout(x, 0.3, True, generator=backend.Generator(7)), (4, 5),
                    label="fixed mask")],
-    # images and normalisation
+    # convolution, pooling, upsampling
     "conv2d": [_c(F.conv2d, (2, 3, 5, 5), (4, 3, 3, 3), (4,)),
                _c(lambda x, w: F.conv2d(x, w, stride=2, padding=1), (2, 2, 5, 4), (3, 2, 3, 2), label="stride 2, pad 1"),
                _c(lambda x, w: F.conv2d(x, w, dilation=2, padding=1), (1, 2, 6, 6), (2, 2, 3, 3), label="dilation 2"),
@@ -158,6 +158,7 @@ REGISTRY: dict[str, list[Case]] = {
                  _c(lambda x: F.upsample(x, 2, "bilinear"), (1, 2, 3, 3), label="bilinear")],
     "pixel_shuffle": [_c(lambda x: F.pixel_shuffle(x, 2), (1, 8, 2, 3))],
     "pad": [_c(lambda x: F.pad(x, (1, 2, 0, 1)), (2, 3, 3, 3)), _c(lambda x: F.pad(x, (2, 1), 0.5), (3, 4), label="1-D, value")],
+    # normalisation, embedding
     "batch_norm": [_c(lambda x, w, b: F.batch_norm(x, weight=w, bias=b), (5, 3), (3,), (3,), label="2-D train"),
                    _c(lambda x, w, b: F.batch_norm(x, weight=w, bias=b), (3, 2, 3, 3), (2,), (2,), label="4-D train"),
                    _c(lambda x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b, training=False), (3, 2, 2, 2), (2,), (2,),
