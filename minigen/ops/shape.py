@@ -13,6 +13,7 @@ padding.  Each derivative moves the gradient back the other way, and each pair i
 """
 from __future__ import annotations
 
+from minigen import backend
 from minigen.autograd.function import Function
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
@@ -156,6 +157,8 @@ def _raw_index(idx):
         return tuple(_raw_index(i) for i in idx)
     if isinstance(idx, list):
         return xp.asarray(idx)
+    if backend.is_host_array(idx):      # moved once, so the backward's scatter-add reuses the device copy
+        return backend.to_device(idx)
     return idx
 
 
