@@ -60,19 +60,20 @@ def rmsprop_step(p, g, s, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0
 
 
 CONFIGS = [
-    (optim.SGD, sgd_step, dict(lr=0.1)),
-    (optim.SGD, sgd_step, dict(lr=0.1, momentum=0.9)),
-    (optim.SGD, sgd_step, dict(lr=0.1, momentum=0.9, dampening=0.3)),
-    (optim.SGD, sgd_step, dict(lr=0.1, momentum=0.9, nesterov=True)),
-    (optim.SGD, sgd_step, dict(lr=0.1, momentum=0.9, weight_decay=0.2)),
-    (optim.SGD, sgd_step, dict(lr=0.1, weight_decay=0.2)),
-    (optim.Adam, adam_step, dict(lr=0.1)),
-    (optim.Adam, adam_step, dict(lr=0.05, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.2)),
-    (optim.AdamW, adamw_step, dict(lr=0.1)),
-    (optim.AdamW, adamw_step, dict(lr=0.05, betas=(0.8, 0.95), weight_decay=0.3)),
-    (optim.RMSprop, rmsprop_step, dict(lr=0.01)),
-    (optim.RMSprop, rmsprop_step, dict(lr=0.01, alpha=0.9, momentum=0.9)),
-    (optim.RMSprop, rmsprop_step, dict(lr=0.01, alpha=0.9, weight_decay=0.2, momentum=0.5, centered=True)),
+    (optim.SGD, sgd_step, {"lr": 0.1}),
+    (optim.SGD, sgd_step, {"lr": 0.1, "momentum": 0.9}),
+    (optim.SGD, sgd_step, {"lr": 0.1, "momentum": 0.9, "dampening": 0.3}),
+    (optim.SGD, sgd_step, {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    (optim.SGD, sgd_step, {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.2}),
+    (optim.SGD, sgd_step, {"lr": 0.1, "weight_decay": 0.2}),
+    (optim.Adam, adam_step, {"lr": 0.1}),
+    (optim.Adam, adam_step, {"lr": 0.05, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.2}),
+    (optim.AdamW, adamw_step, {"lr": 0.1}),
+    (optim.AdamW, adamw_step, {"lr": 0.05, "betas": (0.8, 0.95), "weight_decay": 0.3}),
+    (optim.RMSprop, rmsprop_step, {"lr": 0.01}),
+    (optim.RMSprop, rmsprop_step, {"lr": 0.01, "alpha": 0.9, "momentum": 0.9}),
+    (optim.RMSprop, rmsprop_step,
+     {"lr": 0.01, "alpha": 0.9, "weight_decay": 0.2, "momentum": 0.5, "centered": True}),
 ]
 IDS = [f"{cls.__name__}({', '.join(f'{k}={v}' for k, v in hyper.items())})" for cls, _, hyper in CONFIGS]
 
@@ -111,8 +112,8 @@ def test_sgd_momentum_on_a_0d_parameter_matches_the_issue_numbers():
     np.testing.assert_allclose(seen, [0.8, 0.46, 0.062, -0.3086, -0.58042], rtol=1e-12)
 
 
-@pytest.mark.parametrize("cls,hyper", [(optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
-                                       (optim.Adam, dict(lr=0.1)), (optim.RMSprop, dict(lr=0.01, momentum=0.5))])
+@pytest.mark.parametrize("cls,hyper", [(optim.SGD, {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1}),
+                                       (optim.Adam, {"lr": 0.1}), (optim.RMSprop, {"lr": 0.01, "momentum": 0.5})])
 def test_0d_state_survives_a_state_dict_round_trip(cls, hyper):
     """A 0-d parameter's buffers are 0-d arrays: loading them must not turn them into numbers, whose
     in-place updates would be lost."""
