@@ -75,14 +75,14 @@ def _backprop(roots, seeds, sinks, create_graph: bool, retain_graph: bool, trace
     that requires grad and every ``retain_grad()`` tensor).
     """
     order = _topological_order(roots)
-    plan = {fn: fn.needs_grad for fn in order} if sinks is None else _prune(order, sinks)
+    plan = None if sinks is None else _prune(order, sinks)      # backward(): every recorded need
     grads, pending = {}, {}          # id(tensor) -> (tensor, gradient); op -> gradient of its output
     for r, g in zip(roots, seeds):
         _deliver(r, _seed(r, g, create_graph), sinks, grads, pending)
     prev, mode.grad_enabled = mode.grad_enabled, create_graph    # create_graph: the rules' ops are recorded
     try:
         for step, fn in enumerate(reversed(order)):
-            gy, needs = pending.pop(fn, None), plan.get(fn)
+            gy, needs = pending.pop(fn, None), fn.needs_grad if plan is None else plan.get(fn)
             if gy is None or needs is None:
                 continue
             gxs = _call_rule(fn, needs, gy, create_graph)
@@ -90,7 +90,8 @@ def _backprop(roots, seeds, sinks, create_graph: bool, retain_graph: bool, trace
                 _print_step(step, fn, gy, gxs)
             for a, gx, need in zip(fn.inputs, gxs, needs):
                 if need and gx is not None:
-                    if create_graph or mode.anomaly or gx.shape != a.data.shape or gx.dtype != a.data.dtype:
+                    if ((create_graph and not isinstance(gx, Tensor)) or mode.anomaly
+                            or gx.shape != a.data.shape or gx.dtype != a.data.dtype):
                         gx = _fit(fn, a, gx, create_graph)      # wrap, cast or refuse: off the common path
                     _deliver(a, gx, sinks, grads, pending)
     finally:

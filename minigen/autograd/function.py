@@ -69,8 +69,9 @@ class Function:
         """A shallow copy of this node that asks its rule only for the gradients in ``needs_grad``: how
         ``grad()`` prunes, leaving the recorded node (which another pass may share) as it is."""
         f = object.__new__(type(self))
-        f.__dict__.update(self.__dict__)
-        f.needs_grad = needs_grad
+        state = self.__dict__.copy()
+        state["needs_grad"] = needs_grad
+        f.__dict__ = state
         return f
 
     @property
