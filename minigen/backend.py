@@ -406,9 +406,10 @@ def scalar_to_array(a):
     NumPy returns scalars for 0-d results (``np.float64``, not a 0-d ``ndarray``); CuPy and strict return
     0-d arrays.  A host ``ndarray`` is not converted here: on a device backend that is a bug to report.
     """
-    if isinstance(a, (np.generic, int, float, complex)):
-        return xp.asarray(a)
-    return a
+    return xp.asarray(a) if isinstance(a, _SCALARS) else a
+
+
+_SCALARS = (np.generic, int, float, complex)
 
 
 def to_device(a, dtype=None):
