@@ -7,7 +7,7 @@ A Tensor holds ``data`` (an ``xp`` array), ``grad`` (a Tensor, filled by ``backw
 from __future__ import annotations
 
 from minigen import backend
-from minigen.backend import _state as _active   # its array_types follow set_backend
+from minigen.backend import _state as _active  # its array_types follow set_backend
 from minigen.backend import xp
 
 _FLOAT_KINDS = "fc"
