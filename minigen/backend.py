@@ -10,11 +10,27 @@ keeps seeing the active backend.  The backend is chosen by ``minigen.set_backend
 environment variable ``MINIGEN_BACKEND`` (``numpy`` | ``cupy`` | ``strict``; default ``numpy``).
 
 ``strict`` is a CPU stand-in for a CUDA device, computed by NumPy but as strict as CuPy about where data
-lives: its arrays are a separate type (:class:`StrictArray`), converting one to NumPy implicitly
-(``np.asarray``, ``__array__``, handing it to a NumPy-only routine) raises TypeError, and arithmetic that
-mixes a device array with a host ``numpy.ndarray`` raises TypeError.  Data moves only through
+lives: its arrays are a separate type (:class:`StrictArray`) and data moves only through
 :func:`to_device` and :func:`to_host`.  Code that passes the test suite under ``strict`` does not mix
-host and device arrays, so it runs on CuPy.
+host and device arrays, so it runs on CuPy.  It refuses what CuPy refuses, and one case more (a host
+array assigned at an array index); each row is tested in ``tests/backend/test_strict.py``, and ``a`` is
+a device array::
+
+    refused                          example                              why
+    implicit conversion to NumPy     np.asarray(a), np.array(a), a given  CuPy refuses it: a hidden copy from
+                                     to a NumPy-only routine              the device (and a wait for it)
+    arithmetic with a host array     a + np.ones(3), np.ones(3) * a,      CuPy refuses it: its kernels read
+                                     xp.add.at(a, i, np.ones(2))          device memory only
+    array functions of host arrays   xp.concatenate([a, np.ones(3)])      CuPy refuses it, as arithmetic
+    assigning a host array           a[0:2] = np.ones(2),                 CuPy copies it for an array index
+                                     a[i] = np.ones(2)                    but refuses it for a slice: moved
+                                                                          first, it works with either
+    NumPy's buffer interfaces        memoryview(a),                       CuPy has none: they would hand
+                                     a.__array_interface__                NumPy the device's memory
+
+Accepted, as CuPy accepts them: host integer and boolean arrays (and lists) as indices, ``a[i]``,
+``a[i] = v``, ``xp.add.at(a, i, v)``, ``xp.take(a, i)`` and ``a.take(i)`` (CuPy copies the index to the
+device); Python and NumPy scalars as operands; ``xp.asarray(host)``, the explicit copy.
 """
 from __future__ import annotations
 
@@ -25,7 +41,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 __all__ = ["xp", "set_backend", "get_backend", "to_device", "to_host", "is_array", "manual_seed",
-           "rng", "StrictArray", "default_float", "array_types"]
+           "rng", "StrictArray", "default_float", "array_types", "scalar_to_array"]
 
 # ----------------------------------------------------------------------------------------------------
 # The strict device stand-in
@@ -49,6 +65,24 @@ def _unwrap(obj, where: str):
     if isinstance(obj, np.ndarray):
         raise _mix_error(where, obj)
     return obj
+
+
+def _index(idx):
+    """An index for the buffer: device arrays unwrapped, host integer/boolean arrays and lists passed on
+    (CuPy copies them to the device; NumPy raises its IndexError for other dtypes)."""
+    t = type(idx)
+    if t is StrictArray:
+        return idx._a
+    if t is tuple or t is list:
+        return t(_index(i) for i in idx)
+    return idx
+
+
+def _unwrap_args(indexed: bool, args: tuple, where: str) -> tuple:
+    """Arguments unwrapped for NumPy; when ``indexed``, the second one is an index (see _index)."""
+    if indexed and len(args) > 1:
+        return (_unwrap(args[0], where), _index(args[1])) + _unwrap(args[2:], where)
+    return _unwrap(args, where)
 
 
 def _wrap(obj):
@@ -79,7 +113,7 @@ class StrictArray(NDArrayOperatorsMixin):
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         where = f"{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-        args = _unwrap(inputs, where)
+        args = _unwrap_args(method == "at", inputs, where)      # ufunc.at(a, indices, b): as a[indices]
         out = kwargs.get("out")
         if out is not None:
             kwargs["out"] = _unwrap(out, where)
@@ -91,7 +125,8 @@ class StrictArray(NDArrayOperatorsMixin):
     def __array_function__(self, func, types, args, kwargs):
         where = func.__name__
         out = kwargs.get("out")
-        res = func(*_unwrap(args, where), **{k: _unwrap(v, where) for k, v in kwargs.items()})
+        res = func(*_unwrap_args(func is np.take, args, where),     # take(a, indices): as a[indices]
+                   **{k: _unwrap(v, where) for k, v in kwargs.items()})
         return out if out is not None else _wrap(res)
 
     # --- the ndarray surface that CuPy also offers ---
@@ -115,14 +150,18 @@ class StrictArray(NDArrayOperatorsMixin):
 
         def method(*args, **kwargs):
             where = f"ndarray.{name}"
-            return _wrap(attr(*_unwrap(args, where), **{k: _unwrap(v, where) for k, v in kwargs.items()}))
+            if name == "take" and args:      # a.take(indices): as a[indices]
+                args = (_index(args[0]),) + _unwrap(args[1:], where)
+            else:
+                args = _unwrap(args, where)
+            return _wrap(attr(*args, **{k: _unwrap(v, where) for k, v in kwargs.items()}))
         return method
 
     def __getitem__(self, idx):
-        return _wrap(self._a[_unwrap(idx, "indexing")])
+        return _wrap(self._a[_index(idx)])
 
     def __setitem__(self, idx, value):
-        self._a[_unwrap(idx, "indexing")] = _unwrap(value, "item assignment")
+        self._a[_index(idx)] = _unwrap(value, "item assignment")
 
     def __len__(self):
         return len(self._a)
@@ -233,8 +272,8 @@ class Generator:
         dtype = dtype or default_float()
         a = self._g.random(size=size, dtype=dtype)
         if (low, high) != (0.0, 1.0):
-            a = a * (high - low) + low
-            a = a.astype(dtype, copy=False)
+            a *= high - low       # in place: stays an array of dtype (a 0-d one included)
+            a += low
         return self._out(a)
 
     def integers(self, low, high=None, size=None, dtype="int64"):
@@ -359,6 +398,18 @@ def manual_seed(seed: int) -> Generator:
     """Seed the engine RNG: same seed, same backend => the same numbers."""
     _state.rng.seed(int(seed))
     return _state.rng
+
+
+def scalar_to_array(a):
+    """A NumPy scalar or Python number -> a 0-d array of the active backend; anything else as it is.
+
+    NumPy returns scalars for 0-d results (``np.float64``, not a 0-d ``ndarray``); CuPy and strict return
+    0-d arrays.  A host ``ndarray`` is not converted here: on a device backend that is a bug to report.
+    """
+    return xp.asarray(a) if isinstance(a, _SCALARS) else a
+
+
+_SCALARS = (np.generic, int, float, complex)
 
 
 def to_device(a, dtype=None):

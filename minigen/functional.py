@@ -8,14 +8,16 @@ from minigen.ops.arithmetic import add, astype, div, matmul, mul, neg, pow, sub
 from minigen.ops.conv import conv2d, conv_transpose2d
 from minigen.ops.elementwise import (abs, clip, exp, leaky_relu, log, log_sigmoid, maximum, minimum, relu,
                                      sigmoid, softplus, sqrt, tanh, where)
-from minigen.ops.image import (avg_pool2d, batch_norm, embedding, instance_norm, layer_norm, max_pool2d, pad,
-                               pixel_shuffle, upsample)
+from minigen.ops.embedding import embedding
 from minigen.ops.losses import (binary_cross_entropy_with_logits, cross_entropy, gaussian_nll, kl_normal,
                                 kl_normal_standard, l1_loss, mse_loss)
 from minigen.ops.nn import dropout, linear, log_softmax, softmax
+from minigen.ops.normalization import batch_norm, instance_norm, layer_norm
+from minigen.ops.pooling import avg_pool2d, max_pool2d
 from minigen.ops.reduction import logsumexp, max, mean, min, sum, var
-from minigen.ops.shape import (broadcast_to, concatenate, getitem, reshape, split, stack, sum_to,
+from minigen.ops.shape import (broadcast_to, concatenate, getitem, pad, reshape, split, stack, sum_to,
                                transpose)
+from minigen.ops.upsampling import pixel_shuffle, upsample
 
 __all__ = [
     # arithmetic
@@ -29,8 +31,9 @@ __all__ = [
     "reshape", "transpose", "broadcast_to", "sum_to", "getitem", "concatenate", "stack", "split",
     # networks
     "linear", "softmax", "log_softmax", "dropout",
-    # images and normalisation
+    # convolution, pooling, upsampling
     "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "upsample", "pixel_shuffle", "pad",
+    # normalisation, embedding
     "batch_norm", "instance_norm", "layer_norm", "embedding",
     # losses
     "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "cross_entropy", "gaussian_nll",

@@ -8,6 +8,7 @@ and each op runs once, after every op that consumed its output.
 """
 from __future__ import annotations
 
+from minigen import backend
 from minigen.autograd.function import Function, _check_finite
 from minigen.autograd.mode import mode
 from minigen.autograd.tensor import Tensor
@@ -68,78 +69,94 @@ def _norm(g) -> float:
 
 
 def _backprop(roots, seeds, sinks, create_graph: bool, retain_graph: bool, trace: bool) -> dict:
-    """Run the backward pass and return ``{id(tensor): (tensor, gradient)}`` for every sink tensor.
+    """The backward pass: ``{id(tensor): (tensor, gradient)}`` for the tensors whose gradient is kept.
 
-    ``sinks`` is a set of tensor ids whose gradient to collect, or ``None`` for "every leaf that
-    requires grad, and every tensor marked ``retain_grad()``" (the ``backward()`` case).
+    ``sinks``: the ids of the tensors ``grad()`` asks for, or ``None`` for ``backward()`` (every leaf
+    that requires grad and every ``retain_grad()`` tensor).
     """
     order = _topological_order(roots)
-    full = sinks is None
-    if not full:     # grad(): only ops with a path to a requested input, only their inputs on that path
-        needed: dict = {}     # fn -> which of its inputs lie on a path to a requested input
-        for fn in order:
-            needs = tuple(isinstance(a, Tensor) and a.requires_grad and (id(a) in sinks or a.creator in needed)
-                          for a in fn.inputs)
-            if any(needs):
-                needed[fn] = needs
-    out: dict = {}
-    pending: dict = {}
+    plan = None if sinks is None else _prune(order, sinks)      # backward(): every recorded need
+    grads, pending = {}, {}          # id(tensor) -> (tensor, gradient); op -> gradient of its output
     for r, g in zip(roots, seeds):
-        g = _seed(r, g, create_graph)
-        if r.creator is None or r._retain or (not full and id(r) in sinks):
-            k = id(r)          # the same tensor may be passed twice
-            out[k] = (r, out[k][1] + g) if k in out else (r, g)
-        if r.creator is not None:
-            pending[r.creator] = pending[r.creator] + g if r.creator in pending else g
-
-    prev, mode.grad_enabled = mode.grad_enabled, create_graph
+        _deliver(r, _seed(r, g, create_graph), sinks, grads, pending)
+    prev, mode.grad_enabled = mode.grad_enabled, create_graph    # create_graph: the rules' ops are recorded
     try:
         for step, fn in enumerate(reversed(order)):
-            gy = pending.pop(fn, None)
-            if gy is None or not (full or fn in needed):
+            gy, needs = pending.pop(fn, None), fn.needs_grad if plan is None else plan.get(fn)
+            if gy is None or needs is None:
                 continue
-            inputs, y = fn.inputs, fn._out()
-            needs = fn.needs_grad if full else needed[fn]
-            fn.needs_grad = needs      # rules consult it to skip unneeded work
-            if create_graph:
-                gxs = fn.backward(gy, *inputs, y)
-            else:
-                gxs = fn.backward(gy, *[a.data if isinstance(a, Tensor) else a for a in inputs], y.data)
-            if type(gxs) is not tuple:
-                gxs = (gxs,)
+            gxs = _call_rule(fn, needs, gy, create_graph)
             if trace:
-                _print_step(step, fn, inputs, y, gy, gxs)
-            if not full:
-                fn.needs_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in inputs)   # restore
-            for a, gx, need in zip(inputs, gxs, needs):
-                if not need or gx is None:
-                    continue
-                if create_graph and not isinstance(gx, Tensor):
-                    gx = Tensor._make(gx)
-                ad = a.data
-                if gx.shape != ad.shape:
-                    raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {tuple(gx.shape)} "
-                                       f"for an input of shape {a.shape}")
-                if gx.dtype != ad.dtype:     # e.g. float64 constants met a float32 input
-                    gx = gx.astype(ad.dtype)
-                if mode.anomaly:
-                    _check_finite(gx.data if isinstance(gx, Tensor) else gx, f"{fn.name} backward")
-                c = a.creator
-                if c is None or a._retain or (not full and id(a) in sinks):
-                    k = id(a)
-                    out[k] = (a, out[k][1] + gx) if k in out else (a, gx)
-                if c is not None and (full or c in needed):
-                    pending[c] = pending[c] + gx if c in pending else gx
+                _print_step(step, fn, gy, gxs)
+            for a, gx, need in zip(fn.inputs, gxs, needs):
+                if need and gx is not None:
+                    if ((create_graph and not isinstance(gx, Tensor)) or mode.anomaly
+                            or gx.shape != a.data.shape or gx.dtype != a.data.dtype):
+                        gx = _fit(fn, a, gx, create_graph)      # wrap, cast or refuse: off the common path
+                    _deliver(a, gx, sinks, grads, pending)
     finally:
         mode.grad_enabled = prev
-
     if not retain_graph:
-        for fn in order:
-            fn.inputs = _FREED
-            fn._out = None
-            if fn.saved is not None:
-                fn.saved = None
-    return out
+        _free(order)
+    return grads
+
+
+def _prune(order, sinks) -> dict:
+    """``grad()``'s plan: for each op with a path to a requested tensor, which of its inputs lie on one.
+
+    Only those get a gradient: ``grad(D(x), x)`` of a gradient penalty computes no weight gradients.
+    """
+    plan: dict = {}
+    for fn in order:                 # an op's inputs come before it
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad and (id(a) in sinks or a.creator in plan)
+                      for a in fn.inputs)
+        if any(needs):
+            plan[fn] = fn.needs_grad if needs == fn.needs_grad else needs
+    return plan
+
+
+def _call_rule(fn: Function, needs: tuple, gy, create_graph: bool) -> tuple:
+    """``fn``'s backward rule for the inputs in ``needs``: on Tensors under create_graph (recorded), else
+    on raw arrays."""
+    if needs is not fn.needs_grad:   # pruned by grad(): ask a copy, the graph's node stays as recorded
+        fn = fn.narrowed(needs)
+    if create_graph:
+        gxs = fn.backward(gy, *fn.inputs, fn._out())
+    else:
+        gxs = fn.backward(gy, *[a.data if isinstance(a, Tensor) else a for a in fn.inputs], fn._out().data)
+    return gxs if type(gxs) is tuple else (gxs,)
+
+
+def _fit(fn: Function, a: Tensor, gx, create_graph: bool):
+    """``gx`` checked as the gradient of input ``a``: its shape, its dtype, finite under anomaly mode."""
+    if create_graph and not isinstance(gx, Tensor):
+        gx = Tensor._make(gx)
+    ad = a.data
+    if gx.shape != ad.shape:
+        raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {tuple(gx.shape)} "
+                           f"for an input of shape {a.shape}")
+    if gx.dtype != ad.dtype:         # e.g. float64 constants met a float32 input
+        gx = gx.astype(ad.dtype)
+    if mode.anomaly:
+        _check_finite(gx.data if isinstance(gx, Tensor) else gx, f"{fn.name} backward")
+    return gx
+
+
+def _deliver(t: Tensor, g, sinks, grads: dict, pending: dict) -> None:
+    """Gradient ``g`` reaches tensor ``t``: keep it if ``t`` is wanted, and pass it to the op that made
+    ``t`` (gradients meeting at a tensor add up: the multivariate chain rule)."""
+    if (t.creator is None or t._retain) if sinks is None else id(t) in sinks:
+        k = id(t)                    # the same tensor may be reached twice
+        grads[k] = (t, grads[k][1] + g) if k in grads else (t, g)
+    c = t.creator
+    if c is not None:
+        pending[c] = pending[c] + g if c in pending else g
+
+
+def _free(order) -> None:
+    """Release what each op kept for its backward (inputs, output, saved arrays): the memory goes now."""
+    for fn in order:
+        fn.inputs, fn._out, fn.saved = _FREED, None, None
 
 
 def run_backward(roots, grads, retain_graph=False, create_graph=False, trace=False) -> None:
@@ -158,7 +175,8 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, trace=Fal
         elif isinstance(g, Tensor):         # create_graph: the sum is recorded too
             t.grad = t.grad + g
         else:
-            t.grad.data = t.grad.data + g   # out of place: a gradient array may be shared by two leaves
+            # out of place (a gradient array may be shared by two leaves); NumPy makes 0-d sums scalars
+            t.grad.data = backend.scalar_to_array(t.grad.data + g)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -192,7 +210,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def _print_step(step, fn: Function, inputs, y, gy, gxs):
+def _print_step(step, fn: Function, gy, gxs):
+    inputs, y = fn.inputs, fn._out()
     ins = ", ".join((f"{a.name}{tuple(a.shape)}" if a.name else str(tuple(a.shape))) if isinstance(a, Tensor)
                     else type(a).__name__ for a in inputs)
     outs = ", ".join("-" if g is None else f"{_norm(g):.4g}" for g in gxs)

@@ -32,7 +32,7 @@ class Function:
     broadcasts = False
 
     inputs = ()           # the arguments (Tensors and constants), kept for backward
-    needs_grad = ()       # which inputs want a gradient (set when recorded; narrowed by grad())
+    needs_grad = ()       # which inputs want a gradient (set when recorded; grad() asks a narrowed copy)
     _out = None           # weakref to the output Tensor
     saved = None          # arrays a forward keeps for its backward (beyond inputs and output), freed with the graph
 
@@ -64,6 +64,15 @@ class Function:
             self.needs_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
             self._out = weakref.ref(out)
         return out
+
+    def narrowed(self, needs_grad: tuple) -> Function:
+        """A shallow copy of this node that asks its rule only for the gradients in ``needs_grad``: how
+        ``grad()`` prunes, leaving the recorded node (which another pass may share) as it is."""
+        f = object.__new__(type(self))
+        state = self.__dict__.copy()
+        state["needs_grad"] = needs_grad
+        f.__dict__ = state
+        return f
 
     @property
     def name(self) -> str:

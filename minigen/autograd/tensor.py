@@ -7,6 +7,7 @@ A Tensor holds ``data`` (an ``xp`` array), ``grad`` (a Tensor, filled by ``backw
 from __future__ import annotations
 
 from minigen import backend
+from minigen.backend import _state as _active  # its array_types follow set_backend
 from minigen.backend import xp
 
 _FLOAT_KINDS = "fc"
@@ -49,7 +50,11 @@ class Tensor:
 
     @classmethod
     def _make(cls, data):
-        """Fast constructor for op outputs (no conversion, no checks)."""
+        """Fast constructor for op outputs: no copy, no dtype rule.  A NumPy scalar (what NumPy returns for
+        a 0-d result, e.g. ``x ** 2`` or ``x.sum()`` of a 0-d ``x``) becomes a 0-d array, so ``.data`` is
+        always an array and in-place updates of it stick."""
+        if not isinstance(data, _active.array_types):
+            data = backend.scalar_to_array(data)
         t = object.__new__(Tensor)
         t.data = data
         t.grad = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from minigen import backend
+from minigen.backend import xp
 
 
 def _gen(generator):
@@ -53,7 +54,7 @@ def normal_(t, mean: float = 0.0, std: float = 1.0, generator=None):
 
 
 def constant_(t, value: float):
-    t.data = t.data * 0 + value
+    t.data = xp.full_like(t.data, value)
     return t
 
 

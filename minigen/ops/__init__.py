@@ -1,1 +1,10 @@
-"""The differentiable ops, one family per file; :mod:`minigen.functional` gathers them."""
+"""The differentiable ops, one family per file, each opening with its table of derivatives;
+:mod:`minigen.functional` gathers them.
+
+    arithmetic     + - * / ** @, astype         elementwise    exp, log, sigmoid, relu, ...
+    reduction      sum, mean, max, logsumexp    shape          reshape, indexing, joins, pad
+    nn             linear, softmax, dropout     losses         cross-entropy, MSE, Gaussian NLL, KL
+    conv           conv2d, conv_transpose2d     pooling        avg_pool2d, max_pool2d
+    upsampling     upsample, pixel_shuffle      normalization  batch_norm, instance_norm, layer_norm
+    embedding      embedding                    registry       how to check every op (not an op)
+"""

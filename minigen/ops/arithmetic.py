@@ -1,4 +1,13 @@
-"""Arithmetic: + - * / ** @ and dtype casts.
+"""Arithmetic: + - * / ** @ and dtype casts.  The rules (gy: the output's gradient, y: the output):
+
+    add      y = a + b          ga = gy                  gb = gy
+    sub      y = a - b          ga = gy                  gb = -gy
+    mul      y = a b            ga = gy b                gb = gy a
+    div      y = a / b          ga = gy / b              gb = -gy y / b
+    neg      y = -x             gx = -gy
+    pow      y = a^b            ga = gy b a^(b-1)        gb = gy y log a
+    matmul   y = a @ b          ga = gy @ b^T            gb = a^T @ gy
+    astype   y = x as dtype     gx = gy cast back to x's dtype
 
 Binary ops broadcast like NumPy; their backward sums the gradient back to each input's shape with
 ``unbroadcast``.  A rule skips the inputs that need no gradient (``self.needs_grad``), so a constant
@@ -24,6 +33,11 @@ class Add(Function):
                 unbroadcast(gy, b) if gb else None)
 
 
+def add(a, b):
+    """a + b"""
+    return Add()(a, b)
+
+
 class Sub(Function):
     broadcasts = True
 
@@ -36,6 +50,11 @@ class Sub(Function):
                 unbroadcast(-gy, b) if gb else None)
 
 
+def sub(a, b):
+    """a - b"""
+    return Sub()(a, b)
+
+
 class Mul(Function):
     broadcasts = True
 
@@ -46,6 +65,11 @@ class Mul(Function):
         ga, gb = self.needs_grad
         return (unbroadcast(gy * b, a) if ga else None,
                 unbroadcast(gy * a, b) if gb else None)
+
+
+def mul(a, b):
+    """a * b (elementwise)"""
+    return Mul()(a, b)
 
 
 class Div(Function):
@@ -61,12 +85,22 @@ class Div(Function):
                 unbroadcast(-(gy * y) / b, b) if gb else None)
 
 
+def div(a, b):
+    """a / b (elementwise)"""
+    return Div()(a, b)
+
+
 class Neg(Function):
     def forward(self, x):
         return -x
 
     def backward(self, gy, x, y):
         return -gy
+
+
+def neg(x):
+    """-x"""
+    return Neg()(x)
 
 
 class Pow(Function):
@@ -88,8 +122,13 @@ class Pow(Function):
         return grad_a, grad_b
 
 
+def pow(a, b):  # noqa: A001  (the operator's name)
+    """a ** b, with a scalar or a tensor exponent."""
+    return Pow()(a, b)
+
+
 class MatMul(Function):
-    """Matrix product of matrices or batches of matrices (batch axes broadcast)."""
+    """Matrix product of matrices or batches of matrices (batch axes broadcast): (..., n, k) @ (..., k, m)."""
 
     broadcasts = True
 
@@ -104,47 +143,6 @@ class MatMul(Function):
         ga, gb = self.needs_grad
         return (unbroadcast(gy @ swap_last(b), a) if ga else None,
                 unbroadcast(swap_last(a) @ gy, b) if gb else None)
-
-
-class AsType(Function):
-    def __init__(self, dtype):
-        self.dtype = dtype
-
-    def forward(self, x):
-        return x.astype(self.dtype)
-
-    def backward(self, gy, x, y):
-        return astype(gy, x.dtype)
-
-
-def add(a, b):
-    """a + b"""
-    return Add()(a, b)
-
-
-def sub(a, b):
-    """a - b"""
-    return Sub()(a, b)
-
-
-def mul(a, b):
-    """a * b (elementwise)"""
-    return Mul()(a, b)
-
-
-def div(a, b):
-    """a / b (elementwise)"""
-    return Div()(a, b)
-
-
-def neg(x):
-    """-x"""
-    return Neg()(x)
-
-
-def pow(a, b):  # noqa: A001  (the operator's name)
-    """a ** b, with a scalar or a tensor exponent."""
-    return Pow()(a, b)
 
 
 def matmul(a, b):
@@ -164,6 +162,17 @@ def matmul(a, b):
             shape = shape[:-1]
         return reshape(y, shape)
     return MatMul()(a, b)
+
+
+class AsType(Function):
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy, x, y):
+        return astype(gy, x.dtype)
 
 
 def astype(x, dtype):

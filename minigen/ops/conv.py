@@ -185,6 +185,19 @@ class Conv2d(Function):
                 conv2d_weight_grad(x, gy, shape_of(w), self.geo, cols=self.saved) if gw else None)
 
 
+def _conv(x, w, geo: Geometry, cols=None):
+    """C(x, w), keeping im2col(x) in the node when w will get a gradient."""
+    return Conv2d(geo, keep_cols=_recorded(w), cols=cols)(x, w)
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw), plus a bias b (O,)."""
+    y = _conv(x, w, Geometry(stride, padding, dilation, groups))
+    if b is not None:
+        y = y + reshape(b, (1, -1, 1, 1))
+    return y
+
+
 class Conv2dInputGrad(Function):
     """x_grad = T(g, w) = col2im(w_g^T (C/g kh kw, O/g) @ g_g (O/g, N Ho Wo)): the adjoint of conv2d in
     its input (conv_transpose2d's core)."""
@@ -207,6 +220,31 @@ class Conv2dInputGrad(Function):
         cols = _im2col(data_of(gy), kh, kw, self.geo, g.shape[2], g.shape[3]) if gg and gw else None
         return (_conv(gy, w, self.geo, cols) if gg else None,
                 conv2d_weight_grad(gy, g, shape_of(w), self.geo, cols=cols) if gw else None)
+
+
+def conv2d_input_grad(g, w, x_shape, geo: Geometry):
+    return Conv2dInputGrad(x_shape, geo)(g, w)
+
+
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transposed convolution (the adjoint of conv2d in its input), PyTorch's layout:
+    x (N, C_in, H, W), w (C_in, C_out/groups, kh, kw);
+    H_out = (H - 1) s - 2 p + d (kh - 1) + output_padding + 1."""
+    geo = Geometry(stride, padding, dilation, groups)
+    xs, ws = shape_of(x), shape_of(w)
+    if len(xs) != 4 or len(ws) != 4:
+        raise ValueError(f"conv_transpose2d: input (N, C, H, W) and weight (C_in, C_out/groups, kh, kw) "
+                         f"expected, got {xs} and {ws}")
+    if xs[1] != ws[0]:
+        raise ValueError(f"conv_transpose2d: input has {xs[1]} channels but the weight {ws} expects {ws[0]}")
+    op = _pair(output_padding)
+    (sh, sw), (ph, pw), (dh, dw) = geo.s, geo.p, geo.d
+    H = (xs[2] - 1) * sh - 2 * ph + dh * (ws[2] - 1) + op[0] + 1
+    W = (xs[3] - 1) * sw - 2 * pw + dw * (ws[3] - 1) + op[1] + 1
+    y = Conv2dInputGrad((xs[0], ws[1] * geo.g, H, W), geo)(x, w)
+    if b is not None:
+        y = y + reshape(b, (1, -1, 1, 1))
+    return y
 
 
 class Conv2dWeightGrad(Function):
@@ -232,43 +270,5 @@ class Conv2dWeightGrad(Function):
                 _conv(x, gy, self.geo, self.saved) if gg else None)
 
 
-def _conv(x, w, geo: Geometry, cols=None):
-    """C(x, w), keeping im2col(x) in the node when w will get a gradient."""
-    return Conv2d(geo, keep_cols=_recorded(w), cols=cols)(x, w)
-
-
-def conv2d_input_grad(g, w, x_shape, geo: Geometry):
-    return Conv2dInputGrad(x_shape, geo)(g, w)
-
-
 def conv2d_weight_grad(x, g, w_shape, geo: Geometry, cols=None):
     return Conv2dWeightGrad(w_shape, geo, keep_cols=_recorded(g), cols=cols)(x, g)
-
-
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw), plus a bias b (O,)."""
-    y = _conv(x, w, Geometry(stride, padding, dilation, groups))
-    if b is not None:
-        y = y + reshape(b, (1, -1, 1, 1))
-    return y
-
-
-def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """The transposed convolution (the adjoint of conv2d in its input), PyTorch's layout:
-    x (N, C_in, H, W), w (C_in, C_out/groups, kh, kw);
-    H_out = (H - 1) s - 2 p + d (kh - 1) + output_padding + 1."""
-    geo = Geometry(stride, padding, dilation, groups)
-    xs, ws = shape_of(x), shape_of(w)
-    if len(xs) != 4 or len(ws) != 4:
-        raise ValueError(f"conv_transpose2d: input (N, C, H, W) and weight (C_in, C_out/groups, kh, kw) "
-                         f"expected, got {xs} and {ws}")
-    if xs[1] != ws[0]:
-        raise ValueError(f"conv_transpose2d: input has {xs[1]} channels but the weight {ws} expects {ws[0]}")
-    op = _pair(output_padding)
-    (sh, sw), (ph, pw), (dh, dw) = geo.s, geo.p, geo.d
-    H = (xs[2] - 1) * sh - 2 * ph + dh * (ws[2] - 1) + op[0] + 1
-    W = (xs[3] - 1) * sw - 2 * pw + dw * (ws[3] - 1) + op[1] + 1
-    y = Conv2dInputGrad((xs[0], ws[1] * geo.g, H, W), geo)(x, w)
-    if b is not None:
-        y = y + reshape(b, (1, -1, 1, 1))
-    return y

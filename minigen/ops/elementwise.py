@@ -1,12 +1,19 @@
-"""Elementwise functions.  Each derivative is one line; the rules table:
+"""Elementwise functions.  Each derivative is one line (y: the output):
 
-    exp          y' = y                      log        1/x
-    sqrt         1/(2y)                      abs        sign(x)
-    sigmoid      y(1-y)                      tanh       1 - y^2
-    relu         [x > 0]                     leaky_relu [x > 0] + slope [x <= 0]
-    softplus     sigmoid(x)                  log_sigmoid  sigmoid(-x)
-    clip         [lo <= x <= hi]             maximum/minimum: the larger/smaller input (ties split)
-    where(c,a,b) c for a, not c for b
+    exp          y = e^x                       y' = y
+    log          y = log x                     y' = 1/x
+    sqrt         y = x^(1/2)                   y' = 1/(2y)
+    abs          y = |x|                       y' = sign(x)
+    sigmoid      y = 1/(1 + e^-x)              y' = y(1-y)
+    tanh         y = tanh x                    y' = 1 - y^2
+    relu         y = max(x, 0)                 y' = [x > 0]
+    leaky_relu   y = x or slope x              y' = [x > 0] + slope [x <= 0]
+    softplus     y = log(1 + e^x)              y' = sigmoid(x)
+    log_sigmoid  y = log sigmoid(x)            y' = sigmoid(-x)
+    clip         y = min(max(x, lo), hi)       y' = [lo <= x <= hi]
+    maximum      y = max(a, b)                 ga = gy [a > b],  gb = gy [a < b]  (ties: half each)
+    minimum      y = min(a, b)                 ga = gy [a < b],  gb = gy [a > b]  (ties: half each)
+    where        y = a if c else b             ga = gy c,  gb = gy (not c)
 
 Masks such as [x > 0] are constants (computed on raw data), so second derivatives through them are 0,
 which is the true second derivative away from the kinks.
@@ -26,12 +33,22 @@ class Exp(Function):
         return gy * y
 
 
+def exp(x):
+    """e^x"""
+    return Exp()(x)
+
+
 class Log(Function):
     def forward(self, x):
         return xp.log(x)
 
     def backward(self, gy, x, y):
         return gy / x
+
+
+def log(x):
+    """Natural logarithm."""
+    return Log()(x)
 
 
 class Sqrt(Function):
@@ -42,6 +59,10 @@ class Sqrt(Function):
         return gy / (2.0 * y)
 
 
+def sqrt(x):
+    return Sqrt()(x)
+
+
 class Abs(Function):
     def forward(self, x):
         return xp.abs(x)
@@ -50,10 +71,9 @@ class Abs(Function):
         return gy * xp.sign(data_of(x))
 
 
-def softplus_raw(x):
-    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|) on raw arrays: no overflow, and (unlike NumPy's float32
-    logaddexp) plain fast kernels."""
-    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+def abs(x):  # noqa: A001
+    """|x| (derivative sign(x); 0 at 0)."""
+    return Abs()(x)
 
 
 class Sigmoid(Function):
@@ -66,6 +86,11 @@ class Sigmoid(Function):
         return gy * (y * (1.0 - y))
 
 
+def sigmoid(x):
+    """1 / (1 + e^-x), computed without overflow."""
+    return Sigmoid()(x)
+
+
 class Tanh(Function):
     def forward(self, x):
         return xp.tanh(x)
@@ -74,12 +99,21 @@ class Tanh(Function):
         return gy * (1.0 - y * y)
 
 
+def tanh(x):
+    return Tanh()(x)
+
+
 class ReLU(Function):
     def forward(self, x):
         return xp.maximum(x, 0)
 
     def backward(self, gy, x, y):
         return gy * (data_of(x) > 0)
+
+
+def relu(x):
+    """max(x, 0)"""
+    return ReLU()(x)
 
 
 class LeakyReLU(Function):
@@ -98,6 +132,17 @@ class LeakyReLU(Function):
         return gy * self.saved
 
 
+def leaky_relu(x, negative_slope: float = 0.01):
+    """x for x > 0, negative_slope * x otherwise."""
+    return LeakyReLU(negative_slope)(x)
+
+
+def softplus_raw(x):
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|) on raw arrays: no overflow, and (unlike NumPy's float32
+    logaddexp) plain fast kernels."""
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
 class Softplus(Function):
     def forward(self, x):
         return softplus_raw(x)
@@ -106,12 +151,22 @@ class Softplus(Function):
         return gy * sigmoid(x)
 
 
+def softplus(x):
+    """log(1 + e^x), stable for |x| up to the float range."""
+    return Softplus()(x)
+
+
 class LogSigmoid(Function):
     def forward(self, x):
         return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))     # log sigmoid(x) = -softplus(-x)
 
     def backward(self, gy, x, y):
         return gy * sigmoid(-x)
+
+
+def log_sigmoid(x):
+    """log sigmoid(x) = -softplus(-x), stable for large |x|."""
+    return LogSigmoid()(x)
 
 
 class Clip(Function):
@@ -131,6 +186,11 @@ class Clip(Function):
         return gy * inside
 
 
+def clip(x, lo=None, hi=None):
+    """Limit values to [lo, hi] (either bound may be None); the gradient is 0 outside."""
+    return Clip(lo, hi)(x)
+
+
 class Maximum(Function):
     broadcasts = True
     pick = "maximum"                                   # looked up on the active backend at call time
@@ -147,9 +207,19 @@ class Maximum(Function):
                 unbroadcast(gy * (1 - wa).astype(gy.dtype), b) if gb else None)
 
 
+def maximum(a, b):
+    """Elementwise max of two tensors (broadcasting)."""
+    return Maximum()(a, b)
+
+
 class Minimum(Maximum):
     pick = "minimum"
     wins = staticmethod(lambda a, b: a < b)
+
+
+def minimum(a, b):
+    """Elementwise min of two tensors (broadcasting)."""
+    return Minimum()(a, b)
 
 
 class Where(Function):
@@ -166,69 +236,6 @@ class Where(Function):
         zero = xp.zeros((), dtype=gy.dtype)
         return (unbroadcast(where(self.cond, gy, zero), a) if ga else None,
                 unbroadcast(where(self.cond, zero, gy), b) if gb else None)
-
-
-def exp(x):
-    """e^x"""
-    return Exp()(x)
-
-
-def log(x):
-    """Natural logarithm."""
-    return Log()(x)
-
-
-def sqrt(x):
-    return Sqrt()(x)
-
-
-def abs(x):  # noqa: A001
-    """|x| (derivative sign(x); 0 at 0)."""
-    return Abs()(x)
-
-
-def sigmoid(x):
-    """1 / (1 + e^-x), computed without overflow."""
-    return Sigmoid()(x)
-
-
-def tanh(x):
-    return Tanh()(x)
-
-
-def relu(x):
-    """max(x, 0)"""
-    return ReLU()(x)
-
-
-def leaky_relu(x, negative_slope: float = 0.01):
-    """x for x > 0, negative_slope * x otherwise."""
-    return LeakyReLU(negative_slope)(x)
-
-
-def softplus(x):
-    """log(1 + e^x), stable for |x| up to the float range."""
-    return Softplus()(x)
-
-
-def log_sigmoid(x):
-    """log sigmoid(x) = -softplus(-x), stable for large |x|."""
-    return LogSigmoid()(x)
-
-
-def clip(x, lo=None, hi=None):
-    """Limit values to [lo, hi] (either bound may be None); the gradient is 0 outside."""
-    return Clip(lo, hi)(x)
-
-
-def maximum(a, b):
-    """Elementwise max of two tensors (broadcasting)."""
-    return Maximum()(a, b)
-
-
-def minimum(a, b):
-    """Elementwise min of two tensors (broadcasting)."""
-    return Minimum()(a, b)
 
 
 def where(cond, a, b):

@@ -1,8 +1,12 @@
 """Neural-network ops: linear, softmax, log_softmax, dropout.
 
-``linear`` is one fused op (one node instead of matmul + transpose + add), which matters for speed:
+    linear(x, W, b)   y = x W^T + b              gx = gy W     gW = gy^T x     gb = sum_rows gy
+    softmax           y = e^x / sum e^x          gx = y (gy - sum(gy y))
+    log_softmax       y = x - logsumexp(x)       gx = gy - e^y sum(gy)
+    dropout           y = x m / (1 - p)          gx = gy m / (1 - p)     (m a fixed 0/1 mask: a mul)
 
-    y = x W^T + b          dx = gy W       dW = gy^T x       db = sum_rows gy
+Shapes: x (batch, in) or (..., in), W (out, in), b (out,); softmax and log_softmax along ``axis``.
+``linear`` is one fused op (one node instead of matmul + transpose + add), which matters for speed.
 """
 from __future__ import annotations
 
@@ -55,6 +59,11 @@ class Softmax(Function):
         return y * (gy - sum(gy * y, self.axis, keepdims=True))
 
 
+def softmax(x, axis: int = -1):
+    """exp(x) / sum exp(x) along ``axis`` (shifted by the max, so no overflow)."""
+    return Softmax(axis)(x)
+
+
 class LogSoftmax(Function):
     def __init__(self, axis=-1):
         self.axis = axis
@@ -67,11 +76,6 @@ class LogSoftmax(Function):
     def backward(self, gy, x, y):
         # dx = gy - softmax(x) * sum(gy)
         return gy - exp(y) * sum(gy, self.axis, keepdims=True)
-
-
-def softmax(x, axis: int = -1):
-    """exp(x) / sum exp(x) along ``axis`` (shifted by the max, so no overflow)."""
-    return Softmax(axis)(x)
 
 
 def log_softmax(x, axis: int = -1):

@@ -1,9 +1,11 @@
-"""Reductions: sum, mean, max, min, logsumexp, var.
+"""Reductions: sum, mean, max, min, logsumexp, var.  Backward spreads the gradient back over the
+reduced axes (gy re-expanded to x's shape; n: the number of values reduced into each output):
 
-Backward spreads the gradient back over the reduced axes:
-
-    sum        dx = gy (broadcast)                 mean  dx = gy / n
-    max / min  dx = gy at the arg-max (ties share) logsumexp  dx = gy * exp(x - y) = gy * softmax(x)
+    sum        y = sum x               gx = gy
+    mean       y = sum x / n           gx = gy / n
+    max, min   y = max x, min x        gx = gy at the arg-max / arg-min (ties share it equally)
+    logsumexp  y = log sum e^x         gx = gy e^(x - y) = gy softmax(x)
+    var        y = sum (x - mean x)^2 / (n - ddof)     composed of mean, sub, mul and sum
 """
 from __future__ import annotations
 
@@ -35,6 +37,13 @@ class Sum(Function):
         return broadcast_to(_keep(gy, xs, self.axis, self.keepdims), xs)
 
 
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    """Sum over ``axis`` (all axes when None)."""
+    if not isinstance(x, Tensor):          # raw arrays (a fast backward): no node to make
+        return x.sum(axis=axis, keepdims=keepdims)
+    return Sum(axis, keepdims)(x)
+
+
 class Mean(Function):
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
@@ -48,8 +57,15 @@ class Mean(Function):
         return broadcast_to(_keep(gy, xs, self.axis, self.keepdims) * (1.0 / n), xs)
 
 
-class _Extreme(Function):
-    reduce = None
+def mean(x, axis=None, keepdims=False):
+    """Mean over ``axis`` (all axes when None)."""
+    return Mean(axis, keepdims)(x)
+
+
+class Max(Function):
+    """y = max over ``axis``; gx = gy where x equals y, split equally between ties."""
+
+    reduce = "max"
 
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
@@ -64,12 +80,18 @@ class _Extreme(Function):
         return broadcast_to(_keep(gy, xs, self.axis, self.keepdims), xs) * share.astype(x.dtype)
 
 
-class Max(_Extreme):
-    reduce = "max"
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    """Largest value over ``axis``; the gradient goes to the arg-max (shared equally between ties)."""
+    return Max(axis, keepdims)(x)
 
 
-class Min(_Extreme):
-    reduce = "min"
+class Min(Max):
+    reduce = "min"       # Max's rule: the gradient goes where x equals y
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    """Smallest value over ``axis``; the gradient goes to the arg-min (shared equally between ties)."""
+    return Min(axis, keepdims)(x)
 
 
 class LogSumExp(Function):
@@ -86,28 +108,6 @@ class LogSumExp(Function):
     def backward(self, gy, x, y):
         xs = shape_of(x)
         return _keep(gy, xs, self.axis, self.keepdims) * exp(x - _keep(y, xs, self.axis, self.keepdims))
-
-
-def sum(x, axis=None, keepdims=False):  # noqa: A001
-    """Sum over ``axis`` (all axes when None)."""
-    if not isinstance(x, Tensor):          # raw arrays (a fast backward): no node to make
-        return x.sum(axis=axis, keepdims=keepdims)
-    return Sum(axis, keepdims)(x)
-
-
-def mean(x, axis=None, keepdims=False):
-    """Mean over ``axis`` (all axes when None)."""
-    return Mean(axis, keepdims)(x)
-
-
-def max(x, axis=None, keepdims=False):  # noqa: A001
-    """Largest value over ``axis``; the gradient goes to the arg-max (shared equally between ties)."""
-    return Max(axis, keepdims)(x)
-
-
-def min(x, axis=None, keepdims=False):  # noqa: A001
-    """Smallest value over ``axis``; the gradient goes to the arg-min (shared equally between ties)."""
-    return Min(axis, keepdims)(x)
 
 
 def logsumexp(x, axis=None, keepdims=False):

@@ -1,10 +1,19 @@
-"""Ops that move values without changing them: reshape, transpose, broadcast, sum-to, indexing, joins.
+"""Ops that move values without changing them: reshape, transpose, broadcast, sum-to, indexing, joins,
+padding.  Each derivative moves the gradient back the other way, and each pair is its own adjoint:
 
-Their derivatives move the gradient back the other way, and each pair is its own adjoint:
-broadcast_to <-> sum_to, getitem <-> scatter-add, concatenate <-> slicing.
+    reshape(x, s)         gx = reshape(gy, x.shape)
+    transpose(x, axes)    gx = transpose(gy, the inverse permutation)
+    broadcast_to(x, s)    gx = sum_to(gy, x.shape)
+    sum_to(x, s)          gx = broadcast_to(gy, x.shape)
+    getitem(x, idx)       gx = scatter_add(idx, gy): zeros of x's shape, gy added at idx (repeats add up)
+    (scatter_add)         ggy = getitem(ggx, idx)
+    concatenate(xs, ax)   g_i = the slice of gy that x_i filled
+    pad(x, widths)        gx = gy cropped back to x
+    stack, split          composed of reshape + concatenate, and getitem
 """
 from __future__ import annotations
 
+from minigen import backend
 from minigen.autograd.function import Function
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
@@ -27,6 +36,12 @@ def _norm_axis(axis, ndim: int):
     return tuple(a % ndim for a in axes)
 
 
+def require_nchw(x, who: str):
+    """Refuse anything but a batch of images (N, C, H, W), naming the op."""
+    if len(shape_of(x)) != 4:
+        raise ValueError(f"{who}: input must be (N, C, H, W), got shape {shape_of(x)}")
+
+
 class Reshape(Function):
     def __init__(self, shape):
         self.shape = shape
@@ -36,6 +51,16 @@ class Reshape(Function):
 
     def backward(self, gy, x, y):
         return reshape(gy, shape_of(x))
+
+
+def reshape(x, shape):
+    """View ``x`` with a new shape (one entry may be -1)."""
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    if not isinstance(x, Tensor):        # raw arrays (a fast backward): no node to make
+        return x.reshape(shape)
+    if x.shape == shape:
+        return x
+    return Reshape(shape)(x)
 
 
 class Transpose(Function):
@@ -50,44 +75,6 @@ class Transpose(Function):
             return transpose(gy)
         inverse = tuple(sorted(range(len(self.axes)), key=lambda i: self.axes[i]))
         return transpose(gy, inverse)
-
-
-class BroadcastTo(Function):
-    def __init__(self, shape):
-        self.shape = tuple(shape)
-
-    def forward(self, x):
-        return xp.broadcast_to(x, self.shape)
-
-    def backward(self, gy, x, y):
-        return sum_to(gy, shape_of(x))
-
-
-class SumTo(Function):
-    """Sum a broadcast result back to ``shape``: the adjoint of broadcast_to."""
-
-    def __init__(self, shape):
-        self.shape = tuple(shape)
-
-    def forward(self, x):
-        lead = x.ndim - len(self.shape)
-        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(self.shape)
-                                          if n == 1 and x.shape[lead + i] != 1)
-        y = x.sum(axis=axes, keepdims=True) if axes else x
-        return y.reshape(self.shape) if lead else y
-
-    def backward(self, gy, x, y):
-        return broadcast_to(gy, shape_of(x))
-
-
-def reshape(x, shape):
-    """View ``x`` with a new shape (one entry may be -1)."""
-    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
-    if not isinstance(x, Tensor):        # raw arrays (a fast backward): no node to make
-        return x.reshape(shape)
-    if x.shape == shape:
-        return x
-    return Reshape(shape)(x)
 
 
 def transpose(x, axes=None):
@@ -107,6 +94,17 @@ def swap_last(x):
     return Transpose(axes)(x)
 
 
+class BroadcastTo(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return xp.broadcast_to(x, self.shape)
+
+    def backward(self, gy, x, y):
+        return sum_to(gy, shape_of(x))
+
+
 def broadcast_to(x, shape):
     shape = tuple(shape)
     if tuple(x.shape) == shape:
@@ -114,6 +112,23 @@ def broadcast_to(x, shape):
     if not isinstance(x, Tensor):
         return xp.broadcast_to(x, shape)
     return BroadcastTo(shape)(x)
+
+
+class SumTo(Function):
+    """Sum a broadcast result back to ``shape``: the adjoint of broadcast_to."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        lead = x.ndim - len(self.shape)
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(self.shape)
+                                          if n == 1 and x.shape[lead + i] != 1)
+        y = x.sum(axis=axes, keepdims=True) if axes else x
+        return y.reshape(self.shape) if lead else y
+
+    def backward(self, gy, x, y):
+        return broadcast_to(gy, shape_of(x))
 
 
 def sum_to(x, shape):
@@ -142,6 +157,8 @@ def _raw_index(idx):
         return tuple(_raw_index(i) for i in idx)
     if isinstance(idx, list):
         return xp.asarray(idx)
+    if backend.is_host_array(idx):      # moved once, so the backward's scatter-add reuses the device copy
+        return backend.to_device(idx)
     return idx
 
 
@@ -162,6 +179,11 @@ class GetItem(Function):
         return ScatterAdd(self.idx, shape_of(x))(gy)
 
 
+def getitem(x, idx):
+    """``x[idx]`` for ints, slices, None, Ellipsis, integer arrays (repeats allowed) and boolean masks."""
+    return GetItem(_raw_index(idx))(x)
+
+
 class ScatterAdd(Function):
     """zeros(shape) with ``gy`` added at ``idx`` (repeated indices add up): the adjoint of getitem."""
 
@@ -178,11 +200,6 @@ class ScatterAdd(Function):
 
     def backward(self, ggx, gy, y):
         return getitem(ggx, self.idx)
-
-
-def getitem(x, idx):
-    """``x[idx]`` for ints, slices, None, Ellipsis, integer arrays (repeats allowed) and boolean masks."""
-    return GetItem(_raw_index(idx))(x)
 
 
 class Concatenate(Function):
@@ -232,3 +249,28 @@ def split(x, indices_or_sections, axis: int = 0) -> list:
     bounds = [0] + cuts + [n]
     pre = (slice(None),) * axis
     return [getitem(x, pre + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+class Pad(Function):
+    """Constant padding: ``widths`` holds one (before, after) pair per axis, as ``numpy.pad``."""
+
+    def __init__(self, widths, value):
+        self.widths, self.value = widths, value
+
+    def forward(self, x):
+        return xp.pad(x, self.widths, constant_values=self.value)
+
+    def backward(self, gy, x, y):
+        crop = tuple(slice(a, a + n) for (a, _), n in zip(self.widths, shape_of(x)))
+        return getitem(gy, crop)
+
+
+def pad(x, padding, value: float = 0.0):
+    """Pad the last axes: ``padding`` = (left, right) or (left, right, top, bottom), PyTorch's order."""
+    p = tuple(padding)
+    if len(p) % 2 or len(p) // 2 > len(shape_of(x)):
+        raise ValueError(f"pad: padding must hold (before, after) pairs for the last axes, got {p}")
+    pairs = [(p[i], p[i + 1]) for i in range(0, len(p), 2)]            # last axis first
+    widths = [(0, 0)] * (len(shape_of(x)) - len(pairs)) + pairs[::-1]
+    return Pad(tuple(widths), value)(x)
+

@@ -79,7 +79,9 @@ class Optimizer:
             p = params[int(k)]
             restored = {}
             for name, v in st.items():
-                if hasattr(v, "shape") and getattr(v, "ndim", 0) > 0:
+                # buffers of p's shape become device arrays (a 0-d p's too: its updates run in place);
+                # other 0-d values are numbers
+                if hasattr(v, "shape") and (v.ndim > 0 or (p.ndim == 0 and v.dtype.kind in "fc")):
                     if tuple(v.shape) != p.shape:
                         raise ValueError(f"{type(self).__name__}.load_state_dict: state '{name}' of parameter "
                                          f"{k} has shape {tuple(v.shape)}, the parameter {p.shape}")

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+from minigen.backend import xp
 from minigen.optim.optimizer import Optimizer
 
 
@@ -26,8 +27,9 @@ class SGD(Optimizer):
         mu = group["momentum"]
         if mu:
             b = state.get("momentum_buffer")
-            if b is None:
-                b = state["momentum_buffer"] = g.copy()
+            if b is None:                   # b = g, as an array of p's shape (0-d too) for the in-place steps
+                b = state["momentum_buffer"] = xp.zeros_like(p)
+                b += g
             else:
                 b *= mu
                 b += (1 - group["dampening"]) * g

@@ -1,4 +1,5 @@
-"""Every op of minigen.functional passes first- and second-order finite-difference checks in float64."""
+"""Every op of minigen.functional passes first- and second-order finite-difference checks in float64, at
+the registry's tolerances (tests/ops/test_registry.py: the registry is complete, and a rule off by 1e-4 fails)."""
 import numpy as np
 import pytest
 
@@ -6,7 +7,7 @@ import minigen as mg
 from minigen import functional as F
 from minigen.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigen.ops.elementwise import Exp, Tanh
-from minigen.ops.registry import REGISTRY, cases
+from minigen.ops.registry import cases
 from minigen.ops.shape import data_of
 
 from helpers import t64
@@ -23,13 +24,6 @@ def test_first_order(name, label, case):
 @pytest.mark.parametrize("name,label,case", CASES, ids=IDS)
 def test_second_order(name, label, case):
     assert gradgradcheck(case.fn, case.inputs(), name=name, **case.tol)
-
-
-def test_every_functional_op_is_registered():
-    missing = [name for name in F.__all__ if name not in REGISTRY]
-    assert not missing, f"ops without a gradcheck registry entry: {missing}"
-    stale = [name for name in REGISTRY if name not in F.__all__]
-    assert not stale, f"registry entries for ops that do not exist: {stale}"
 
 
 def test_gradcheck_catches_a_wrong_first_derivative(monkeypatch):

@@ -232,3 +232,29 @@ def test_rendering_without_graphviz_says_how_to_get_it(tmp_path, monkeypatch):
         mg.viz.graph(loss, tmp_path / "g.svg")
     mg.viz.graph(loss, tmp_path / "g.dot")             # plain DOT text needs nothing
     assert (tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+def test_grad_prunes_without_touching_the_recorded_nodes(monkeypatch):
+    """grad(D(x), x) asks each rule only for the gradients on a path to x (no weight gradients), through
+    a narrowed copy: the graph's own nodes keep what they recorded, even when a rule raises."""
+    from minigen.ops.nn import Linear
+    x, W, b = (mg.tensor(np.ones(s, np.float32), requires_grad=True) for s in ((2, 3), (4, 3), (4,)))
+    y = F.linear(x, W, b).sum()
+    node = y.creator.inputs[0].creator
+    asked = []
+    rule = Linear.backward
+    monkeypatch.setattr(Linear, "backward", lambda self, *a: asked.append(self.needs_grad) or rule(self, *a))
+    (gx,) = mg.grad(y, [x], retain_graph=True)
+    assert asked == [(True, False, False)] and node.needs_grad == (True, True, True)
+    np.testing.assert_allclose(host(gx), np.ones((2, 4)) @ np.ones((4, 3)))
+
+    def broken(self, *a):
+        raise ValueError("boom")
+    monkeypatch.setattr(Linear, "backward", broken)
+    with pytest.raises(ValueError, match="boom"):
+        mg.grad(y, [W], retain_graph=True)
+    assert node.needs_grad == (True, True, True)
+    assert mg.is_grad_enabled()                  # the pass's grad mode was restored too
+    monkeypatch.setattr(Linear, "backward", rule)
+    y.backward()                                 # the full pass still gets every gradient
+    assert x.grad is not None and W.grad is not None and b.grad is not None

@@ -10,14 +10,6 @@ from minigen import backend
 from minigen.backend import StrictArray, xp
 
 
-@pytest.fixture
-def strict():
-    prev = mg.get_backend()
-    mg.set_backend("strict")
-    yield
-    mg.set_backend(prev)
-
-
 def test_unknown_backend_is_named():
     with pytest.raises(ValueError, match="'numpy', 'cupy' or 'strict'"):
         mg.set_backend("tpu")
