@@ -126,8 +126,8 @@ CONV_OPS = ("Conv2d", "Conv2dInputGrad", "Conv2dWeightGrad")
 
 
 def install_conv_split(timers: Timers) -> bool:
-    """Time im2col, col2im and the matrix products inside the conv ops (conv.py routes every product
-    through ``_gemm``), each tagged with the op that called it (the op's own exclusive time is then its
+    """Time im2col, col2im and the matrix products inside the conv ops (conv.py calls ``xp.matmul`` for
+    each of them, and nothing else does: the other ops use ``@``), each tagged with the op that called it (the op's own exclusive time is then its
     glue: the transposes between (N, C, ...) and (C, N, ...), reshapes, bookkeeping).  NumPy backend only
     (returns False elsewhere), as the other backends' arrays may compute asynchronously."""
     from minigen import backend
@@ -158,7 +158,7 @@ def install_conv_split(timers: Timers) -> bool:
 
     timers.wrap(conv, "_im2col", lambda a: "conv: im2col (gather, padding included)" + op_tag())
     timers.wrap(conv, "_col2im", lambda a: "conv: col2im (scatter-add, unpadding included)" + op_tag())
-    timers.wrap(conv, "_gemm", lambda a: "conv: GEMM (matmul)" + op_tag())
+    timers.wrap(backend.xp, "matmul", lambda a: "conv: GEMM (matmul)" + op_tag())
     return True
 
 

@@ -78,11 +78,6 @@ def _batch_major(a, N, Ho, Wo):
     return a.reshape(N, -1, Ho, Wo)                     # No or Ni is 1: still a view
 
 
-def _gemm(a, b):
-    """(g, m, k) @ (g, k, n) -> (g, m, n): every matrix product of the conv ops goes through here."""
-    return a @ b
-
-
 def _tap(i, k_out, s, d):
     """The input positions that kernel tap i reads for each of the k_out outputs along one axis."""
     return slice(i * d, i * d + s * (k_out - 1) + 1, s)
@@ -176,7 +171,7 @@ class Conv2d(Function):
         g = self.geo.g
         cols = self.saved if self.saved is not None else _im2col(x, kh, kw, self.geo, Ho, Wo)   # (g, K, N L)
         self.saved = cols if self.keep_cols else None                       # W(x, gy) reads the same columns
-        y = _gemm(w.reshape(g, O // g, Cg * kh * kw), cols)                  # (g, O/g, N L)
+        y = xp.matmul(w.reshape(g, O // g, Cg * kh * kw), cols)                  # (g, O/g, N L)
         return _batch_major(y, N, Ho, Wo)
 
     def backward(self, gy, x, w, y):
@@ -210,7 +205,7 @@ class Conv2dInputGrad(Function):
         grp = self.geo.g
         Ho, Wo = g.shape[2], g.shape[3]
         wm = w.reshape(grp, O // grp, Cg * kh * kw)
-        cols = _gemm(xp.swapaxes(wm, -1, -2), _channel_major(g, grp))        # (g, K, N L)
+        cols = xp.matmul(xp.swapaxes(wm, -1, -2), _channel_major(g, grp))        # (g, K, N L)
         return _col2im(cols, self.x_shape, kh, kw, self.geo, Ho, Wo)
 
     def backward(self, gy, g, w, y):
@@ -261,7 +256,7 @@ class Conv2dWeightGrad(Function):
         Ho, Wo = g.shape[2], g.shape[3]
         cols = self.saved if self.saved is not None else _im2col(x, kh, kw, self.geo, Ho, Wo)   # (g, K, N L)
         self.saved = cols if self.keep_cols else None
-        gw = _gemm(_channel_major(g, self.geo.g), xp.swapaxes(cols, -1, -2))  # (g, O/g, K)
+        gw = xp.matmul(_channel_major(g, self.geo.g), xp.swapaxes(cols, -1, -2))  # (g, O/g, K)
         return gw.reshape(self.w_shape)
 
     def backward(self, gy, x, g, y):

@@ -24,7 +24,8 @@ MARGIN_THREADS = 2        # the second BLAS thread count a verdict must survive
 
 def provenance() -> dict:
     """What the numbers depend on: code, machine, libraries, BLAS kernel and threads, time."""
-    import numpy as np
+    from importlib.metadata import version
+
     from threadpoolctl import threadpool_info
 
     from minigen import backend
@@ -32,7 +33,7 @@ def provenance() -> dict:
             for d in threadpool_info() if d.get("user_api") == "blas"]
     return {"commit": _git("rev-parse", "HEAD"), "uncommitted_changes": bool(_git("status", "--porcelain")),
             "machine": platform.machine(), "cpu": _cpu(), "python": platform.python_version(),
-            "numpy": np.__version__, "blas": blas, "backend": backend.get_backend(),
+            "numpy": version("numpy"), "blas": blas, "backend": backend.get_backend(),
             "time": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
 
 
