@@ -27,13 +27,31 @@ a device array::
                                                                           first, it works with either
     NumPy's buffer interfaces        memoryview(a),                       CuPy has none: they would hand
                                      a.__array_interface__                NumPy the device's memory
+    an array as a Python index       range(a), [1, 2][a], xp.zeros(a)     CuPy arrays have no __index__: an
+                                                                          index needs the value on the host
+    names CuPy does not have         a.resize, a.ctypes, xp.geomspace,    strict forwards only the names of
+                                     a.flags.writeable                    CuPy 14 (minigen/cupy_names.py)
+    NumPy's RNG state                rng().get_state()["bit_generator"]   CuPy's Generator has no state API;
+                                                                          the engine RNG keys its streams
 
 Accepted, as CuPy accepts them: host integer and boolean arrays (and lists) as indices, ``a[i]``,
 ``a[i] = v``, ``xp.add.at(a, i, v)``, ``xp.take(a, i)`` and ``a.take(i)`` (CuPy copies the index to the
-device); Python and NumPy scalars as operands; ``xp.asarray(host)``, the explicit copy.
+device); Python and NumPy scalars as operands; ``xp.asarray(host)``, the explicit copy, and
+``xp.asarray([a, b])`` of device arrays.
+
+Strict also counts synchronisations, the moments CuPy makes the host wait for the device:
+``float(a)``, ``int(a)``, ``bool(a)``, ``a.item()``, ``a.get()`` / ``to_host(a)``, ``a.tolist()``,
+``repr(a)``, indexing with a boolean mask and ``xp.nonzero`` / ``xp.unique`` & co. (their result's size
+depends on the data).  ``with count_syncs() as n: ...`` then ``n.count``: a training step should need at
+most one (the loop's read of its metrics).
+
+The engine RNG (:class:`Generator`) draws with CuPy's methods only and has no hidden state to save: a
+stream is a pure function of the seed and a key (``rng().reseed(step)`` restarts it), which is how a
+resumed run draws exactly what an uninterrupted one would, on every backend.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import types
 
@@ -41,13 +59,51 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 __all__ = ["xp", "set_backend", "get_backend", "to_device", "to_host", "is_array", "manual_seed",
-           "rng", "StrictArray", "default_float", "array_types", "scalar_to_array"]
+           "rng", "StrictArray", "default_float", "array_types", "scalar_to_array", "count_syncs", "Generator"]
 
 # ----------------------------------------------------------------------------------------------------
 # The strict device stand-in
 # ----------------------------------------------------------------------------------------------------
 
 _HINT = "move data explicitly with minigen.to_device(...) or minigen.to_host(...) / Tensor.numpy()"
+
+
+class _Syncs:
+    """How many times a device array was read back by the host (strict only)."""
+    count = 0
+
+
+_SYNCS = _Syncs()
+
+
+@contextlib.contextmanager
+def count_syncs():
+    """``with count_syncs() as n: ...``; ``n.count`` is the number of device->host synchronisations the
+    strict backend saw inside (always 0 on the other backends, which do not count)."""
+    start = _SYNCS.count
+    counter = types.SimpleNamespace(count=0)
+    try:
+        yield counter
+    finally:
+        counter.count = _SYNCS.count - start
+
+
+def _sync():
+    _SYNCS.count += 1
+
+
+class _Flags:
+    """CuPy's ``ndarray.flags``: C and F contiguity and whether the array owns its memory, nothing else."""
+
+    __slots__ = ("c_contiguous", "f_contiguous", "owndata")
+
+    def __init__(self, a: np.ndarray):
+        self.c_contiguous, self.f_contiguous = a.flags.c_contiguous, a.flags.f_contiguous
+        self.owndata = a.flags.owndata
+
+    def __getitem__(self, key):
+        return getattr(self, {"C_CONTIGUOUS": "c_contiguous", "F_CONTIGUOUS": "f_contiguous",
+                              "OWNDATA": "owndata"}[key])
 
 
 def _mix_error(where: str, other) -> TypeError:
@@ -124,6 +180,8 @@ class StrictArray(NDArrayOperatorsMixin):
 
     def __array_function__(self, func, types, args, kwargs):
         where = func.__name__
+        if where in _SYNCING or (where == "where" and len(args) + len(kwargs) == 1):
+            _sync()                      # the result's size depends on the data
         out = kwargs.get("out")
         res = func(*_unwrap_args(func is np.take, args, where),     # take(a, indices): as a[indices]
                    **{k: _unwrap(v, where) for k, v in kwargs.items()})
@@ -137,12 +195,16 @@ class StrictArray(NDArrayOperatorsMixin):
     nbytes = property(lambda self: self._a.nbytes)
     itemsize = property(lambda self: self._a.itemsize)
     strides = property(lambda self: self._a.strides)
-    flags = property(lambda self: self._a.flags)
+    flags = property(lambda self: _Flags(self._a))
     T = property(lambda self: StrictArray(self._a.T))
+    base = property(lambda self: None if self._a.base is None else StrictArray(self._a.base))
 
     def __getattr__(self, name):
         if name.startswith("__"):   # no __array_interface__ & co.: they would hand NumPy the buffer
             raise AttributeError(name)
+        if name not in _NDARRAY:
+            raise AttributeError(f"{name!r}: CuPy arrays have no such attribute (NumPy's ndarray has; the strict "
+                                 "backend offers what CuPy 14 offers)")
         # array methods (sum, reshape, astype, ...) run on the buffer; results come back wrapped
         attr = getattr(self._a, name)
         if not callable(attr):
@@ -158,7 +220,10 @@ class StrictArray(NDArrayOperatorsMixin):
         return method
 
     def __getitem__(self, idx):
-        return _wrap(self._a[_index(idx)])
+        i = _index(idx)
+        if _is_mask(i):
+            _sync()                      # a boolean mask: the result's size depends on the data
+        return _wrap(self._a[i])
 
     def __setitem__(self, idx, value):
         self._a[_index(idx)] = _unwrap(value, "item assignment")
@@ -170,21 +235,23 @@ class StrictArray(NDArrayOperatorsMixin):
         return (_wrap(v) for v in self._a)
 
     def __bool__(self):
+        _sync()
         return bool(self._a)
 
     def __float__(self):
+        _sync()
         return float(self._a)
 
     def __int__(self):
+        _sync()
         return int(self._a)
 
-    def __index__(self):
-        return self._a.__index__()
-
     def __complex__(self):
+        _sync()
         return complex(self._a)
 
     def __repr__(self):
+        _sync()
         return "strict_" + repr(self._a)
 
     def __copy__(self):
@@ -195,13 +262,25 @@ class StrictArray(NDArrayOperatorsMixin):
 
     def get(self) -> np.ndarray:
         """Copy to a host NumPy array (CuPy's spelling of the explicit transfer)."""
+        _sync()
         return self._a.copy()
 
     def item(self):
+        _sync()
         return self._a.item()
 
     def tolist(self):
+        _sync()
         return self._a.tolist()
+
+
+def _is_mask(i) -> bool:
+    if isinstance(i, tuple):
+        return any(_is_mask(j) for j in i)
+    return getattr(i, "dtype", None) == np.bool_ or (isinstance(i, list) and i and isinstance(i[0], bool))
+
+
+_SYNCING = {"nonzero", "flatnonzero", "argwhere", "unique", "compress", "extract", "count_nonzero_"}
 
 
 def _strict_creator(fn):
@@ -213,24 +292,40 @@ def _strict_creator(fn):
 
 
 def _strict_asarray(a, dtype=None, order=None, copy=None):
-    # cupy.asarray(host_array) is an explicit host->device copy; so is this
+    # cupy.asarray(host_array) is an explicit host->device copy; so is this; a list of device arrays stays there
     if type(a) is StrictArray:
         return a if dtype is None or a.dtype == dtype else StrictArray(a._a.astype(dtype))
+    if isinstance(a, (list, tuple)) and any(type(v) is StrictArray for v in a):
+        return StrictArray(np.array([v._a if type(v) is StrictArray else v for v in a], dtype=dtype, order=order))
     return StrictArray(np.array(a, dtype=dtype, order=order, copy=True))
 
 
+def _submodule(module, names) -> types.SimpleNamespace:
+    """``module``'s functions that CuPy also has (they dispatch through ``__array_function__``)."""
+    return types.SimpleNamespace(**{n: getattr(module, n) for n in names if hasattr(module, n)})
+
+
 def _strict_namespace() -> dict:
-    ns = dict(vars(np))
-    ns["fft"], ns["linalg"] = np.fft, np.linalg            # dispatch through __array_function__ works there too
+    from minigen import cupy_names
+    ns = {n: v for n, v in vars(np).items() if n in cupy_names.NAMESPACE}
+    ns["fft"] = _submodule(np.fft, cupy_names.FFT)
+    ns["linalg"] = _submodule(np.linalg, cupy_names.LINALG)
+    ns.pop("random", None)                  # NumPy's would make host arrays: the engine RNG is rng()
     # creation routines take no array argument, so NumPy cannot dispatch them: wrap their results
     for name in ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye",
                  "identity", "tri", "indices", "frombuffer", "fromiter"):
         ns[name] = _strict_creator(getattr(np, name))
     ns["asarray"] = ns["array"] = ns["asanyarray"] = _strict_asarray
     ns["ascontiguousarray"] = lambda a, dtype=None: _wrap(np.ascontiguousarray(_unwrap(a, "ascontiguousarray"), dtype=dtype))
+    ns["asnumpy"] = to_host
     ns["ndarray"] = StrictArray
     ns["__name__"] = "minigen.strict"
     return ns
+
+
+def _ndarray_names() -> frozenset:
+    from minigen import cupy_names
+    return cupy_names.NDARRAY
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -240,8 +335,12 @@ def _strict_namespace() -> dict:
 class Generator:
     """The engine RNG.  ``minigen.manual_seed(s)`` reseeds it; arrays come out on the active device.
 
-    A thin wrapper over ``numpy.random.Generator`` (or ``cupy.random.Generator``) whose methods take a
-    ``dtype`` so float32 work stays float32.
+    A thin wrapper over ``numpy.random.Generator`` (or ``cupy.random.Generator``) that draws with CuPy's
+    methods only (standard_normal, random, integers) and takes a ``dtype``, so float32 work stays float32.
+    It keeps no state a checkpoint would need: ``reseed(*key)`` restarts the stream from the seed and the
+    key (a ``numpy.random.SeedSequence``), and the training loop calls ``reseed(step)`` before every step,
+    so every step's draws are a function of (seed, step) on every backend, CuPy's included (whose
+    Generator cannot save its state).
     """
 
     def __init__(self, seed=None, kind=None):
@@ -250,11 +349,20 @@ class Generator:
 
     def seed(self, seed=None):
         self._seed = seed
+        self._entropy = int(seed) if seed is not None else int(np.random.SeedSequence().entropy % 2 ** 63)
+        self.reseed()
+
+    def reseed(self, *key):
+        """Restart the stream at ``key`` (integers): the same seed and key give the same draws."""
+        self._key = tuple(int(k) for k in key)
+        words = np.random.SeedSequence(self._entropy, spawn_key=self._key).generate_state(2, dtype=np.uint32)
+        self._g = self._make((int(words[0]) << 32) | int(words[1]))
+
+    def _make(self, seed):
         if self.kind == "cupy":
             import cupy
-            self._g = cupy.random.default_rng(seed)
-        else:
-            self._g = np.random.default_rng(seed)
+            return cupy.random.default_rng(seed)
+        return np.random.default_rng(seed)
 
     def _out(self, a):
         return StrictArray(a) if self.kind == "strict" else a
@@ -280,9 +388,8 @@ class Generator:
         return self._out(self._g.integers(low, high, size=size, dtype=dtype))
 
     def permutation(self, n):
-        if self.kind == "cupy":                   # cupy's Generator has no permutation: sort random keys
-            return self._g.random(n).argsort()
-        return self._out(self._g.permutation(n))
+        """A random permutation of 0..n-1: the order of n uniform keys (CuPy's Generator has no permutation)."""
+        return self.uniform(n, dtype=np.float64).argsort()
 
     def gumbel(self, size=None, dtype=None):
         u = self.uniform(size, dtype=dtype or default_float())
@@ -290,15 +397,14 @@ class Generator:
         return -xp.log(-xp.log(xp.clip(u, tiny, 1.0)))
 
     def get_state(self) -> dict:
-        """A JSON-able snapshot, so a resumed run draws the same numbers."""
-        if self.kind == "cupy":
-            raise NotImplementedError("saving the CuPy RNG state is not supported; reseed instead")
-        return {"kind": self.kind, "bit_generator": _jsonable(self._g.bit_generator.state)}
+        """The stream's seed and key (JSON): ``set_state`` restarts that stream from its beginning."""
+        return {"kind": self.kind, "seed": self._entropy, "key": list(self._key)}
 
     def set_state(self, state: dict):
-        if self.kind == "cupy":
-            raise NotImplementedError("restoring the CuPy RNG state is not supported; reseed instead")
-        self._g.bit_generator.state = state["bit_generator"]
+        if set(state) - {"kind", "seed", "key"} or "seed" not in state:
+            raise ValueError("Generator.set_state: expected {'seed', 'key'} (from get_state)")
+        self._seed = self._entropy = int(state["seed"])
+        self.reseed(*state.get("key", ()))
 
 
 def _jsonable(obj):
@@ -314,6 +420,7 @@ def _jsonable(obj):
 # ----------------------------------------------------------------------------------------------------
 
 xp = types.SimpleNamespace()   # filled by set_backend; the same object for the life of the process
+_NDARRAY: frozenset = frozenset()   # the ndarray attributes strict forwards (CuPy's)
 
 
 class _State:
@@ -339,6 +446,12 @@ def _load_cupy():
     if n == 0:
         raise RuntimeError("backend 'cupy': CuPy is installed but no CUDA device was found; "
                            "use set_backend('numpy'), or 'strict' to test device code on the CPU")
+    try:                          # a first kernel: compiling it needs NVRTC, which the toolkit extra brings
+        float((cupy.arange(4, dtype=cupy.float32) * 2).sum())
+    except Exception as e:  # noqa: BLE001  (cupy raises its own error types)
+        raise RuntimeError(f"backend 'cupy': CuPy could not run a kernel ({type(e).__name__}: {e}); install the "
+                           "CUDA toolkit libraries it needs: pip install 'minigen[cuda]' "
+                           "(cupy-cuda12x[ctk])") from e
     return cupy
 
 
@@ -353,7 +466,8 @@ def set_backend(name: str) -> None:
         ns, types_ = dict(vars(np)), (np.ndarray,)
         ns["fft"], ns["linalg"] = np.fft, np.linalg        # lazily loaded submodules: not in vars(np) yet
     elif name == "strict":
-        ns, types_ = _strict_namespace(), (StrictArray,)
+        global _NDARRAY
+        ns, types_, _NDARRAY = _strict_namespace(), (StrictArray,), _ndarray_names()
     elif name == "cupy":
         cupy = _load_cupy()
         ns, types_ = dict(vars(cupy)), (cupy.ndarray,)
@@ -422,7 +536,8 @@ def to_device(a, dtype=None):
 
 
 def to_host(a) -> np.ndarray:
-    """Any backend's array (or a scalar) -> a NumPy array on the host; an explicit copy from a device."""
+    """Any backend's array (or a scalar) -> a NumPy array on the host; an explicit copy from a device (a
+    synchronisation: the host waits for the device)."""
     if isinstance(a, np.ndarray):
         return a
     if hasattr(a, "get"):          # StrictArray and cupy.ndarray

@@ -4,7 +4,8 @@ through :func:`train`, which gives its :class:`~minigen.training.task.Task` a ru
     run/
       config.json        what was trained: the task's name, its seed and every setting
       metrics.jsonl      one JSON object per logged step ("eval": true on the task's progress measurements)
-      checkpoint.npz     the task's state, the engine RNG and the step (written atomically, never unpickled)
+      checkpoint.npz     the task's state and the step (written atomically, never unpickled); the engine RNG
+                         needs none: the loop restarts its stream from (seed, step) before every step
       results.json       the task's evaluation at the end
       *.png              its figures
 
@@ -204,7 +205,6 @@ def train(config: dict, out, *, resume: bool = False, quiet: bool = False, stop_
         task = make_task(run.config)
         state = run.load()
         task.load_state_dict(state["task"])
-        backend.rng().set_state(state["rng"])
         start = int(state["step"])
         run.truncate_metrics(start)
     else:
@@ -235,9 +235,10 @@ def _loop(task: Task, run: Run, start: int, total: int, quiet: bool, stop_after:
     ckpt_every = task.checkpoint_every or max(500, total // 4)
     prog_every = task.progress_every or 0
     pending: list = []            # (step index, metrics) not read from the device yet
-    step, t0 = start, time.perf_counter()
+    step, t0, rng = start, time.perf_counter(), backend.rng()
     with _Interrupt() as stop, _progress(total, start, quiet, task.name) as bar:
         while step < total and not task.finished:
+            rng.reseed(step)             # a step's draws depend on (seed, step) only: resuming repeats them
             pending.append((step, task.step(step)))
             step += 1
             if prog_every and (step % prog_every == 0 or step == total or task.finished):
@@ -252,8 +253,7 @@ def _loop(task: Task, run: Run, start: int, total: int, quiet: bool, stop_after:
                 bar.set_postfix({k: f"{v:.4g}" for k, v in list(last.items())[:4]}, refresh=False)
             bar.update(1)
             if save:
-                run.save({"step": step, "task": task.state_dict(), "rng": backend.rng().get_state(),
-                          "config": task.config})
+                run.save({"step": step, "task": task.state_dict(), "config": task.config})
             if interrupted:
                 if stop.requested:
                     print(f"\ninterrupted at step {step}: checkpoint saved in {run.checkpoint_path}; "
