@@ -114,14 +114,19 @@ class MomentsAccountant:
         per_query = xp.minimum(dep, indep)
         return [float(v) for v in backend.to_host(per_query.sum(0))]
 
-    def accumulate(self, gaps) -> None:
-        m = self.moments(gaps)
+    def accumulate(self, gaps, moments: list | None = None) -> None:
+        """Add the queries with vote gaps ``gaps`` (their ``moments`` if already computed)."""
+        m = self.moments(gaps) if moments is None else moments
         self.alpha = [a + b for a, b in zip(self.alpha, m)]
         self.queries += 1 if isinstance(gaps, (int, float)) else len(gaps) if isinstance(gaps, (list, tuple)) \
             else int(gaps.size)
 
     def epsilon(self, delta: float) -> float:
         return epsilon_from_moments(self.alpha, delta)
+
+    def epsilon_with(self, moments: list, delta: float) -> float:
+        """eps after adding queries whose summed log moments are ``moments`` (nothing recorded)."""
+        return epsilon_from_moments([a + b for a, b in zip(self.alpha, moments)], delta)
 
     def state_dict(self) -> dict:
         """The moments and the query count: what a resumed run needs to go on spending the same budget."""
@@ -134,8 +139,7 @@ class MomentsAccountant:
         self.alpha, self.queries = [float(a) for a in state["alpha"]], int(state["queries"])
 
     def epsilon_if(self, gaps, delta: float) -> float:
-        m = self.moments(gaps)
-        return epsilon_from_moments([a + b for a, b in zip(self.alpha, m)], delta)
+        return self.epsilon_with(self.moments(gaps), delta)
 
 
 # ---- the noisy vote itself -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from minigen.backend import xp
 from minigen.ops.elementwise import abs, exp, sigmoid, softplus_raw
 from minigen.ops.nn import log_softmax
 from minigen.ops.reduction import mean, sum
-from minigen.ops.shape import data_of, getitem, shape_of
+from minigen.ops.shape import check_range, data_of, getitem, shape_of
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -82,9 +82,7 @@ def cross_entropy(logits, target, reduction: str = "mean"):
                         f"{getattr(labels, 'dtype', type(labels).__name__)}")
     if tuple(labels.shape) != ls[:1]:
         raise ValueError(f"cross_entropy: target has shape {tuple(labels.shape)}, expected ({ls[0]},)")
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= ls[1]):
-        raise ValueError(f"cross_entropy: labels must be in [0, {ls[1]}), got range "
-                         f"[{int(labels.min())}, {int(labels.max())}]")
+    check_range(labels, ls[1], "cross_entropy", "labels")
     picked = getitem(log_softmax(logits, axis=1), (xp.arange(ls[0]), labels))
     return _reduce(-picked, reduction, "cross_entropy")
 

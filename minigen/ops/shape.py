@@ -274,3 +274,16 @@ def pad(x, padding, value: float = 0.0):
     widths = [(0, 0)] * (len(shape_of(x)) - len(pairs)) + pairs[::-1]
     return Pad(tuple(widths), value)(x)
 
+
+
+def check_range(idx, n: int, who: str, what: str) -> None:
+    """ValueError when integer ``idx`` leaves [0, n).  Reading the values is a device->host wait, so on a
+    device backend the check runs under ``detect_anomaly()`` only (data loaders and the tasks' label
+    sources keep labels in range); on NumPy it always runs (a negative index would silently wrap)."""
+    from minigen import backend
+    from minigen.autograd.mode import mode
+    if not idx.size or not (mode.anomaly or backend.get_backend() == "numpy"):
+        return
+    lo, hi = int(idx.min()), int(idx.max())
+    if lo < 0 or hi >= n:
+        raise ValueError(f"{who}: {what} must be in [0, {n}), got [{lo}, {hi}]")

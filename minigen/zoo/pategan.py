@@ -222,7 +222,7 @@ class PATEGANTask(Task):
     of noisy labels would overspend the privacy budget."""
 
     defaults = dict(DEFAULTS)
-    saved = ("pi", "buffer", "flips", "stopped", "initial_g", "releases")
+    saved = ("pi", "buffer", "flips", "iterations", "stopped", "initial_g", "releases")
 
     def __init__(self, config):
         from minigen.data.tabular import tabular_classification
@@ -248,7 +248,7 @@ class PATEGANTask(Task):
         self.accountant = MomentsAccountant(c["lam"], c["max_moment"])
         noisy_count = float(yr.sum()) + float(laplace((1,), 1.0 / c["epsilon_rate"])[0])   # (eps_pi, 0)-DP
         self.pi = min(max(noisy_count / self.real.shape[0], 0.01), 0.99)      # P(y = 1) for generated rows
-        self.buffer, self.flips, self.stopped = [], [], "iterations"
+        self.buffer, self.flips, self.iterations, self.stopped = [], xp.zeros(()), 0, "iterations"
         self.releases = {}             # eps level -> the generator as it stood when that much was spent
         self.progress_every = 5
 
@@ -276,7 +276,8 @@ class PATEGANTask(Task):
             fake = self.generate(B).data
         n0, n1 = self.T.votes(fake)
         gaps = xp.abs(n0 - n1)
-        spent = self.accountant.epsilon_if(gaps, c["delta"]) + c["epsilon_rate"]
+        moments = self.accountant.moments(gaps)                  # the step's one read of the device
+        spent = self.accountant.epsilon_with(moments, c["delta"]) + c["epsilon_rate"]
         for level in c["release_at"]:                            # the generator released at a smaller budget
             if spent > level and str(level) not in self.releases:
                 self.releases[str(level)] = {"epsilon": self.epsilon(), "iteration": step,
@@ -284,9 +285,10 @@ class PATEGANTask(Task):
         if spent > c["epsilon"]:
             self.stopped, self.finished = "epsilon", True        # these labels would overspend: stop
             return {}
-        self.accountant.accumulate(gaps)
+        self.accountant.accumulate(gaps, moments)
         r = noisy_argmax_2(n0, n1, c["lam"])
-        self.flips.append(float((r != (n1 > n0).astype(xp.float32)).mean()))
+        self.flips = self.flips + (r != (n1 > n0).astype(xp.float32)).mean()    # summed on the device
+        self.iterations += 1
         self.buffer = (self.buffer + [(fake, r)])[-c["student_buffer"]:]   # released labels: re-use costs nothing
         self.S.refit(xp.concatenate([b[0] for b in self.buffer]), xp.concatenate([b[1] for b in self.buffer]), c["l2"])
         loss_g = generator_loss(self.S, self.generate(B))     # 3. the generator against the student
@@ -320,16 +322,16 @@ class PATEGANTask(Task):
         curve = [{"epsilon_budget": float(level), "epsilon": r["epsilon"], "iteration": r["iteration"],
                   "tstr_auroc": (a := self.tstr(r["G"])), "ratio": a / trtr}
                  for level, r in sorted(self.releases.items(), key=lambda kv: float(kv[0]))]
-        curve.append({"epsilon_budget": c["epsilon"], "epsilon": self.epsilon(), "iteration": len(self.flips),
+        curve.append({"epsilon_budget": c["epsilon"], "epsilon": self.epsilon(), "iteration": self.iterations,
                       "tstr_auroc": tstr, "ratio": tstr / trtr})
         at_1 = next((p for p in curve if p["epsilon_budget"] == 1.0), None)
         return {"epsilon": self.epsilon(), "epsilon_budget": c["epsilon"], "delta": c["delta"],
-                "queries": self.accountant.queries, "iterations": len(self.flips), "stopped_by": self.stopped,
+                "queries": self.accountant.queries, "iterations": self.iterations, "stopped_by": self.stopped,
                 "tstr_auroc": tstr, "trtr_auroc": trtr, "ratio": tstr / trtr, "curve": curve,
                 "ratio_at_eps_1": at_1["ratio"] if at_1 else None,
                 "tstr_untrained": self.tstr(self.initial_g),
                 "direction_cos": direction_cos(self.synthetic(self.real.shape[0]), self.real), "positive_rate": self.pi,
-                "label_flip_rate": sum(self.flips) / max(1, len(self.flips))}
+                "label_flip_rate": float(self.flips) / max(1, self.iterations)}
 
     def summary(self, r):
         curve = ", ".join(f"eps {p['epsilon']:.2f}: {p['tstr_auroc']:.3f}" for p in r["curve"])

@@ -72,5 +72,19 @@ def test_bad_reduction_and_shape_are_named():
         F.mse_loss(mg.tensor([1.0]), mg.tensor([1.0]), reduction="avg")
     with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits.*\(3,\).*\(2,\)"):
         F.binary_cross_entropy_with_logits(mg.tensor([1.0, 2.0, 3.0]), mg.tensor([1.0, 0.0]))
-    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\)"):
+    with mg.detect_anomaly(), pytest.raises(ValueError, match=r"labels must be in \[0, 2\)"):
         F.cross_entropy(mg.tensor(np.zeros((2, 2), np.float32)), mg.tensor(np.array([0, 5])))
+
+
+def test_range_checks_need_no_device_read_outside_anomaly_mode():
+    """Checking labels and indices means reading them on the host: a device backend skips it unless
+    detect_anomaly() is on (NumPy, where it costs nothing, always checks: a negative label would wrap)."""
+    from minigen.backend import count_syncs
+    logits, labels = mg.tensor(np.zeros((4, 3), np.float32)), mg.tensor(np.array([0, 2, 1, 2]))
+    with count_syncs() as n:
+        F.cross_entropy(logits, labels)
+        F.embedding(labels, mg.tensor(np.zeros((3, 2), np.float32)))
+    assert n.count == 0
+    if mg.get_backend() == "numpy":
+        with pytest.raises(ValueError, match="labels must be in"):
+            F.cross_entropy(logits, mg.tensor(np.array([0, -1, 1, 2])))
