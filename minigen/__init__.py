@@ -10,6 +10,8 @@ from minigen.allocator import tune_host_allocator
 from minigen.backend import get_backend, manual_seed, set_backend, to_device, to_host  # noqa: F401
 from minigen.autograd import (Function, Tensor, detect_anomaly, enable_grad, grad, is_grad_enabled,  # noqa: F401
                               no_grad, set_grad_enabled, tensor, trace_backward)
+from minigen.autograd import (arange, full, ones, ones_like, rand, randint, randn, zeros,  # noqa: F401
+                              zeros_like)
 from minigen import functional  # noqa: F401
 from minigen import functional as F  # noqa: F401
 from minigen import viz  # noqa: F401

@@ -165,12 +165,17 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, trace=Fal
         print(f"backward from {roots[0].creator.name if roots[0].creator else 'leaf'} "
               f"{roots[0].shape}: steps in execution order")
     got = _backprop(roots, grads, None, create_graph, retain_graph, trace)
+    claimed = {id(g.data if isinstance(g, Tensor) else g) for g in grads}  # the caller's stay theirs
     for t, g in got.values():
         if not t.requires_grad:
             continue
         if t.grad is None:
-            if not isinstance(g, Tensor) and not getattr(g.flags, "writeable", True):
-                g = g.copy()                  # a broadcast view: the grad must be an array of its own
+            if not isinstance(g, Tensor):
+                # .grad is updated in place (clipping, optimizers): it must own its memory, so a view
+                # (a broadcast's zero strides) or an array another tensor already holds is copied
+                if not g.flags.owndata or id(g) in claimed:
+                    g = g.copy()
+                claimed.add(id(g))
             t.grad = g if isinstance(g, Tensor) else Tensor._make(g)
         elif isinstance(g, Tensor):         # create_graph: the sum is recorded too
             t.grad = t.grad + g

@@ -10,12 +10,14 @@
 
 The update runs in place with one scratch buffer per parameter kept between steps, so a step makes no
 new arrays.  (A numexpr-fused version was measured slower here than these in-place NumPy passes, and its
-thread pool fought OpenBLAS's for the cores: see benchmarks/README.md.)
+thread pool fought OpenBLAS's for the cores: see benchmarks/README.md.)  On CuPy the step is one fused
+kernel (``minigen.kernels.adam``).
 """
 from __future__ import annotations
 
 import math
 
+from minigen import kernels
 from minigen.backend import xp
 from minigen.optim.optimizer import Optimizer
 
@@ -42,11 +44,14 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        if wd:
-            if self.decoupled:
-                p *= 1.0 - lr * wd
-            else:
-                g = g + wd * p
+        if wd and self.decoupled:
+            p *= 1.0 - lr * wd
+        if kernels.adam.on and not group["amsgrad"]:   # the eleven passes below as one CuPy launch
+            kernels.adam(g, b1, b2, lr / (1.0 - b1 ** t), 1.0 / math.sqrt(1.0 - b2 ** t), eps,
+                         0.0 if self.decoupled else wd, p, m, v)
+            return
+        if wd and not self.decoupled:
+            g = g + wd * p
         tmp = self._scratch.get(id(p))
         if tmp is None or tmp.shape != p.shape:
             tmp = self._scratch[id(p)] = xp.empty_like(p)

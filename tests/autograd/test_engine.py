@@ -258,3 +258,21 @@ def test_grad_prunes_without_touching_the_recorded_nodes(monkeypatch):
     monkeypatch.setattr(Linear, "backward", rule)
     y.backward()                                 # the full pass still gets every gradient
     assert x.grad is not None and W.grad is not None and b.grad is not None
+
+
+def test_every_grad_owns_its_memory():
+    # .grad is updated in place (clip_grad_norm_, optimizers), so it must never be a broadcast view,
+    # another tensor's gradient, or the array the caller passed to backward()
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    x.sum().backward()                                    # sum's backward broadcasts: zero strides
+    assert x.grad.data.flags.owndata
+    a, b = mg.tensor([1.0, 2.0], requires_grad=True), mg.tensor([3.0, 4.0], requires_grad=True)
+    z = a + b
+    z.retain_grad()
+    upstream = mg.tensor([1.0, 1.0]).data
+    z.backward(upstream)
+    held = [upstream, z.grad.data, a.grad.data, b.grad.data]
+    assert len({id(h) for h in held}) == 4
+    a.grad.data *= 2.0
+    np.testing.assert_array_equal(host(b.grad), [1.0, 1.0])
+    np.testing.assert_array_equal(host(mg.Tensor(upstream)), [1.0, 1.0])

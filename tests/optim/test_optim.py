@@ -108,7 +108,7 @@ def test_clip_grad_norm():
     _set_grad(a, [3.0, 0.0])
     _set_grad(b, [4.0])
     total = optim.clip_grad_norm_([a, b], 1.0)
-    assert total == pytest.approx(5.0)
+    assert float(total) == pytest.approx(5.0)
     np.testing.assert_allclose(host(a.grad), [0.6, 0.0], rtol=1e-5)
     np.testing.assert_allclose(host(b.grad), [0.8], rtol=1e-5)
 
@@ -172,3 +172,27 @@ def test_training_reduces_a_loss():
         first = first if first is not None else loss.item()
     assert loss.item() < 0.05 * first
 
+
+
+def test_clip_grad_norm_leaves_small_gradients_and_takes_inf_norm():
+    a = _param([0.0, 0.0])
+    _set_grad(a, [0.3, -0.4])
+    assert float(optim.clip_grad_norm_([a], 1.0)) == pytest.approx(0.5)
+    np.testing.assert_allclose(host(a.grad), [0.3, -0.4], rtol=1e-6)        # under the bar: untouched
+    assert float(optim.clip_grad_norm_([a], 0.2, norm_type=math.inf)) == pytest.approx(0.4)
+    np.testing.assert_allclose(host(a.grad), [0.15, -0.2], rtol=1e-5)
+    _set_grad(a, [float("nan"), 0.0])
+    with pytest.raises(FloatingPointError, match="error_if_nonfinite"):
+        optim.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_norm_scales_gradients_that_came_from_one_array_once():
+    # a + b of equal shapes hands both leaves the same upstream gradient: each must own its copy,
+    # or clipping one would scale the other (and a shared array would be scaled twice)
+    a, b = _param([0.0, 0.0]), _param([0.0, 0.0])
+    ((a + b) * mg.tensor([3.0, 4.0])).sum().backward()
+    assert a.grad.data is not b.grad.data
+    total = float(optim.clip_grad_norm_([a, b], 1.0))
+    assert total == pytest.approx(math.sqrt(50.0))
+    np.testing.assert_allclose(host(a.grad), np.array([3.0, 4.0]) / math.sqrt(50.0), rtol=1e-5)
+    np.testing.assert_allclose(host(b.grad), np.array([3.0, 4.0]) / math.sqrt(50.0), rtol=1e-5)

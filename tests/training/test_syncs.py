@@ -54,3 +54,12 @@ def test_the_loop_reads_only_on_log_lines_and_checkpoints(tmp_path, monkeypatch)
     train(gan.make_config(0, steps=20, data="ring8", n_train=512, eval_every=1000), tmp_path / "r", quiet=True,
           echo=None, figures=False)
     assert reads == [5, 5, 5, 5]                   # every 5 steps, all of them at once
+
+
+def test_clipping_gradients_waits_for_nothing(strict):
+    layer = mg.nn.Linear(4, 3)
+    layer(mg.randn(8, 4)).sum().backward()
+    with count_syncs() as n:
+        total = mg.optim.clip_grad_norm_(layer.parameters(), 0.1)
+    assert n.count == 0
+    assert float(total) > 0.1
