@@ -438,6 +438,10 @@ def _load_cupy():
     except ImportError as e:
         raise RuntimeError("backend 'cupy' needs CuPy, which is not installed: "
                            "pip install 'minigen[cuda]' (or cupy-cuda12x matching your CUDA)") from e
+    major = int(cupy.__version__.split(".")[0])
+    if major < 14:                # v13 keeps value-based promotion: results would differ from the CPU's
+        raise RuntimeError(f"backend 'cupy' needs CuPy >= 14 (NumPy 2 promotion rules, as on the CPU); this is "
+                           f"CuPy {cupy.__version__}: pip install 'minigen[cuda]'")
     try:
         n = cupy.cuda.runtime.getDeviceCount()
     except Exception as e:  # cupy raises its own CUDARuntimeError type

@@ -87,17 +87,32 @@ def build_parser() -> argparse.ArgumentParser:
     COMMANDS.update(commands.COMMANDS)
     parser = Parser(prog="minigen", description="minigen: VAEs and GANs with hand-written, "
                     "finite-difference-checked gradients")
-    parser.add_argument("--backend", choices=["numpy", "cupy", "strict"], default=None,
-                        help="array backend (default: $MINIGEN_BACKEND or numpy)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS threads (default 1 for train, zoo, eval and sample: their models are small, where "
-                             "one thread is fastest, and eval then repeats training's sums bit for bit)")
+    _add_global_options(parser, default=None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, (fn, add_args, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=fn.__doc__)
         add_args(p)
         p.set_defaults(func=fn)
+    for p in _subparsers(parser):      # `minigen train vae --backend strict` works as well as before `train`
+        _add_global_options(p, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_global_options(parser, default) -> None:
+    parser.add_argument("--backend", choices=["numpy", "cupy", "strict"], default=default,
+                        help="array backend (default: $MINIGEN_BACKEND or numpy)")
+    parser.add_argument("--threads", type=int, default=default,
+                        help="BLAS threads (default 1 for train, zoo, eval and sample: their models are small, where "
+                             "one thread is fastest, and eval then repeats training's sums bit for bit)")
+
+
+def _subparsers(parser):
+    """Every parser below ``parser`` (commands, and models under ``train``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for p in dict.fromkeys(action.choices.values()):
+                yield p
+                yield from _subparsers(p)
 
 
 def _user_errors() -> tuple:

@@ -44,7 +44,8 @@ def _train_args(p):
         q.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)   # tests: simulate a stop
         for flag, (key, kind, help_) in getattr(cls, "cli", {}).items():
             dest = "cli_" + flag.lstrip("-").replace("-", "_")
-            q.add_argument(flag, dest=dest, type=kind, default=None, help=help_)
+            q.add_argument(flag, dest=dest, type=kind, default=None, help=help_,
+                           metavar=flag.lstrip("-").replace("-", "_").upper())
 
 
 def _parse_value(text):

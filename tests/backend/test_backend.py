@@ -119,3 +119,14 @@ def test_core_modules_do_not_import_numpy_for_math():
         if re.search(r"^\s*(import numpy|from numpy)", f.read_text(), re.M):
             offenders.append(rel)
     assert not offenders, f"import numpy in core modules (use minigen.backend.xp): {offenders}"
+
+
+def test_cupy_older_than_14_is_refused_with_what_to_install(monkeypatch):
+    import sys
+    import types
+    fake = types.ModuleType("cupy")
+    fake.__version__ = "13.6.0"
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    with pytest.raises(RuntimeError, match=r"CuPy >= 14.*13\.6\.0.*minigen\[cuda\]"):
+        mg.set_backend("cupy")
+    assert mg.get_backend() != "cupy"
