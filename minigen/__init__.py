@@ -6,7 +6,6 @@ checked against finite differences.
     (x * x).sum().backward()
     x.grad            # tensor([2., 4.])
 """
-from minigen.allocator import tune_host_allocator
 from minigen.backend import get_backend, manual_seed, set_backend, to_device, to_host  # noqa: F401
 from minigen.autograd import (Function, Tensor, detect_anomaly, enable_grad, grad, is_grad_enabled,  # noqa: F401
                               no_grad, set_grad_enabled, tensor, trace_backward)
@@ -36,5 +35,3 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
-
-tune_host_allocator()   # reuse freed buffers instead of page-faulting fresh ones (see minigen/allocator.py)

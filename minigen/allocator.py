@@ -8,7 +8,7 @@ machine: on the 2-core VM of ``benchmarks/README.md`` the scatter-add of a DCGAN
 fresh 1 MiB image took 4.8 ms instead of 0.65 ms, and the W4 step went from 36.7 ms to 24.3 ms with the
 settings below.
 
-:func:`tune_host_allocator` (run when minigen is imported) sets, through ``mallopt``:
+:func:`tune_host_allocator` sets, through ``mallopt``:
 
     M_MMAP_THRESHOLD = 32 MiB    blocks below this come from the heap, whose pages are reused
     M_TRIM_THRESHOLD = 256 MiB   free heap above this is returned to the kernel (so at most that is kept)
@@ -16,6 +16,10 @@ settings below.
 This is the advice of PyTorch's CPU tuning guide (reuse memory; it suggests jemalloc / tcmalloc) done
 with the C library already loaded.  It changes no result, only where buffers come from.  It applies to
 glibc only (elsewhere it does nothing) and is skipped when ``MINIGEN_MALLOC=default``.
+
+Importing minigen leaves malloc alone (a library does not change its host process); the ``minigen``
+command, a process of its own, opts in for ``train``, ``zoo``, ``eval`` and ``sample``, and a script can
+call ``minigen.allocator.tune_host_allocator()`` itself.
 """
 from __future__ import annotations
 

@@ -135,6 +135,9 @@ def main(argv=None) -> int:
                 set_backend(args.backend)
             except RuntimeError as e:        # CuPy or its device missing: the message says what to install
                 raise UsageError(str(e)) from None
+        if args.command in ("train", "zoo", "eval", "sample"):
+            from minigen.allocator import tune_host_allocator
+            tune_host_allocator()        # this process is ours: reuse freed buffers (minigen/allocator.py)
         # one BLAS thread for runs: their models are small, and eval / sample then repeat training's sums exactly
         threads = args.threads or (1 if args.command in ("train", "zoo", "eval", "sample") else None)
         if threads:

@@ -1,5 +1,7 @@
-"""The host-allocator settings applied at import (minigen/allocator.py)."""
+"""The host-allocator settings (minigen/allocator.py): never applied by importing minigen, applied on request."""
 import platform
+import subprocess
+import sys
 
 import pytest
 
@@ -19,3 +21,9 @@ def test_settings_are_applied_on_glibc(monkeypatch):
     assert out["tuned"], out["why"]
     assert "M_MMAP_THRESHOLD = 32 MiB" in out["why"] and "M_TRIM_THRESHOLD = 256 MiB" in out["why"]
     assert allocator.state == out
+
+
+def test_importing_minigen_leaves_malloc_alone():
+    code = "import minigen, minigen.allocator as a; print(a.state['why'])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "not attempted"
