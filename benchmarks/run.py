@@ -53,13 +53,18 @@ def per_workload(spec: str | None, default: dict) -> dict:
     return out
 
 
-MALLOC = ["minigen"]
+MALLOC = ["default"]
+BLAS = ["machine"]
+# the BLAS settings a run can compare: the machine's environment as it is, and OpenBLAS choosing its
+# kernel for the CPU itself (OPENBLAS_CORETYPE removed, in the measuring processes only)
+BLAS_SETTINGS = {"machine": "the machine's environment", "own": "OpenBLAS's own choice of kernel"}
 
 
 def worker_env(threads: int) -> dict:
     env = dict(os.environ)
-    if MALLOC[0] == "default":
-        env["MINIGEN_MALLOC"] = "default"   # no process, minigen's included, changes malloc's settings
+    env.pop("MINIGEN_MALLOC", None)       # the worker's --malloc decides
+    if BLAS[0] == "own":
+        env.pop("OPENBLAS_CORETYPE", None)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
         env[var] = str(threads)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -78,6 +83,8 @@ def run_worker(args: list, threads: int, timeout: float = 900) -> dict:
         str(threads),
         "--nice",
         str(NICE[0]),
+        "--malloc",
+        MALLOC[0],
         *map(str, args),
     ]
     try:
@@ -147,6 +154,60 @@ def summarize(times: list) -> dict:
     }
 
 
+def measure(workloads, impls, gemm_libs, steps, warmup, args) -> dict:
+    """Every (workload, implementation) ``--repeats`` times, each in a fresh process, interleaved; W3 also
+    the GEMMs alone with each library's own GEMM.  Returns {workload: {impl: [worker results]}}."""
+    raw: dict = {w: {} for w in workloads}
+    for w in workloads:
+        entries = impls + ([f"gemm:{g}" for g in gemm_libs] if w == "W3" else [])
+        for r in range(args.repeats):
+            order = entries[r % len(entries) :] + entries[: r % len(entries)]
+            for impl in order:
+                if impl.startswith("gemm:"):
+                    cmd = ["--gemm", "--gemm-lib", impl[5:], "--steps", steps[w], "--warmup",
+                           max(1, warmup[w]), "--seed", args.seed]
+                else:
+                    cmd = [
+                        "--impl",
+                        impl,
+                        "--workload",
+                        w,
+                        "--steps",
+                        steps[w],
+                        "--warmup",
+                        warmup[w],
+                        "--seed",
+                        args.seed,
+                    ]
+                best = None
+                for attempt in range(args.retries + 1):
+                    if args.max_wait > 0:
+                        waited = wait_quiet(args.max_foreign_load, args.max_wait)
+                        if waited > 5:
+                            log(f"   waited {waited:.0f} s for other processes to quieten")
+                    res = run_worker(cmd, args.threads)
+                    if "error" in res:
+                        log(f"{w} {impl} repeat {r}: ERROR {res['error']}")
+                        best = res
+                        break
+                    busy = res.get("foreign_load") or 0.0
+                    log(
+                        f"{w} {common.NAMES[w]:8s} {impl:13s} repeat {r}: median "
+                        f"{np.median(res['times_ms']):8.2f} ms   (others' CPU load {busy:.2f}, our threads "
+                        f"waited for a CPU {res.get('run_delay') or 0:.2f} s/s)"
+                    )
+                    if best is None or busy < (best.get("foreign_load") or 0.0):
+                        best = res  # all attempts disturbed: keep the least disturbed one
+                    if busy <= args.max_foreign_load:
+                        break
+                    if attempt < args.retries:
+                        log("   other processes were busy meanwhile: measuring again")
+                best["attempts"] = attempt + 1
+                raw[w].setdefault(impl, []).append(best)
+
+    return raw
+
+
 def log(msg: str):
     print(msg, file=sys.stderr, flush=True)
 
@@ -189,11 +250,18 @@ def main(argv=None) -> dict:
     ap.add_argument(
         "--malloc",
         choices=("minigen", "default"),
-        default="minigen",
-        help="host allocator of every worker: minigen's settings (minigen/allocator.py) or glibc's defaults",
+        default="default",
+        help="host allocator of every worker: glibc's defaults (as a script importing minigen gets), or "
+        "minigen's opt-in settings (minigen/allocator.py, what the minigen command uses)",
+    )
+    ap.add_argument(
+        "--blas",
+        default="machine,own",
+        help="BLAS settings to measure: machine (the environment as it is), own (OPENBLAS_CORETYPE "
+        "removed in the measuring processes: OpenBLAS picks its kernel); the same when it is not set",
     )
     ap.add_argument("--mem-steps", type=int, default=2000, help="memory check length (0: skip)")
-    ap.add_argument("--mem-workloads", default="W1,W2", help="workloads of the memory check")
+    ap.add_argument("--mem-workloads", default="W1,W2,W3,W4", help="workloads of the memory check")
     ap.add_argument("--mem-impls", default="minigen")
     ap.add_argument("--out", default=str(HERE / "results.json"))
     ap.add_argument("--readme", default=str(HERE / "README.md"))
@@ -210,89 +278,48 @@ def main(argv=None) -> dict:
     steps = per_workload(args.steps, DEFAULT_STEPS)
     warmup = per_workload(args.warmup, DEFAULT_WARMUP)
 
-    machine = run_worker(["--probe", "--probe-impls", args.impls], args.threads)
-    if "error" in machine:
-        raise SystemExit(f"probe failed: {machine['error']}")
+    settings = [b.strip() for b in args.blas.split(",") if b.strip()]
+    for b in settings:
+        if b not in BLAS_SETTINGS:
+            raise SystemExit(f"unknown --blas setting {b!r}; choose from {', '.join(BLAS_SETTINGS)}")
+    if "OPENBLAS_CORETYPE" not in os.environ and len(settings) > 1:
+        log("OPENBLAS_CORETYPE is not set: the machine's setting is OpenBLAS's own choice; measuring it once")
+        settings = settings[:1]
     requested = [i.strip() for i in args.impls.split(",") if i.strip()]
     for i in requested:
         if i not in IMPLS:
             raise SystemExit(f"unknown implementation {i!r}; choose from {list(IMPLS)}")
-    impls = [i for i in requested if i in machine["impls"]]
-    skipped = {i: machine["missing"].get(i, "not available") for i in requested if i not in impls}
-    if REFERENCE in impls:  # the reference first in the rotation
-        impls.remove(REFERENCE)
-        impls.insert(0, REFERENCE)
-    else:
-        log(f"note: the reference {REFERENCE!r} is not in --impls; no ratios will be computed")
-    for i, why in skipped.items():
-        log(f"skipping {i}: {why}")
-
-    raw: dict = {w: {} for w in workloads}
-    for w in workloads:
-        entries = impls + (["gemm"] if w == "W3" and not args.no_gemm else [])
-        for r in range(args.repeats):
-            order = entries[r % len(entries) :] + entries[: r % len(entries)]
-            for impl in order:
-                if impl == "gemm":
-                    cmd = ["--gemm", "--steps", steps[w], "--warmup", max(1, warmup[w]), "--seed", args.seed]
-                else:
-                    cmd = [
-                        "--impl",
-                        impl,
-                        "--workload",
-                        w,
-                        "--steps",
-                        steps[w],
-                        "--warmup",
-                        warmup[w],
-                        "--seed",
-                        args.seed,
-                    ]
-                best = None
-                for attempt in range(args.retries + 1):
-                    if args.max_wait > 0:
-                        waited = wait_quiet(args.max_foreign_load, args.max_wait)
-                        if waited > 5:
-                            log(f"   waited {waited:.0f} s for other processes to quieten")
-                    res = run_worker(cmd, args.threads)
-                    if "error" in res:
-                        log(f"{w} {impl} repeat {r}: ERROR {res['error']}")
-                        best = res
-                        break
-                    busy = res.get("foreign_load") or 0.0
-                    log(
-                        f"{w} {common.NAMES[w]:8s} {impl:13s} repeat {r}: median "
-                        f"{np.median(res['times_ms']):8.2f} ms   (others' CPU load {busy:.2f}, our threads "
-                        f"waited for a CPU {res.get('run_delay') or 0:.2f} s/s)"
-                    )
-                    if best is None or busy < (best.get("foreign_load") or 0.0):
-                        best = res  # all attempts disturbed: keep the least disturbed one
-                    if busy <= args.max_foreign_load:
-                        break
-                    if attempt < args.retries:
-                        log("   other processes were busy meanwhile: measuring again")
-                best["attempts"] = attempt + 1
-                raw[w].setdefault(impl, []).append(best)
+    runs = {}
+    for setting in settings:
+        BLAS[0] = setting
+        log(f"=== BLAS: {BLAS_SETTINGS[setting]}")
+        machine = run_worker(["--probe", "--probe-impls", args.impls], args.threads)
+        if "error" in machine:
+            raise SystemExit(f"probe failed: {machine['error']}")
+        impls = [i for i in requested if i in machine["impls"]]
+        skipped = {i: machine["missing"].get(i, "not available") for i in requested if i not in impls}
+        if REFERENCE in impls:  # the reference first in the rotation
+            impls.remove(REFERENCE)
+            impls.insert(0, REFERENCE)
+        else:
+            log(f"note: the reference {REFERENCE!r} is not in --impls; no ratios will be computed")
+        for i, why in skipped.items():
+            log(f"skipping {i}: {why}")
+        gemm_libs = [] if args.no_gemm else [g for g in ("numpy", "torch", "jax") if g in machine["impls"]]
+        runs[setting] = {"machine": machine, "skipped": skipped,
+                         "raw": measure(workloads, impls, gemm_libs, steps, warmup, args)}
+    BLAS[0] = settings[0]
 
     memory = []
     if args.mem_steps:
+        first = runs[settings[0]]["machine"]
         for w in [x.strip() for x in args.mem_workloads.split(",") if x.strip()]:
             for impl in [x.strip() for x in args.mem_impls.split(",") if x.strip()]:
-                if impl not in machine["impls"]:
+                if impl not in first["impls"]:
                     continue
                 res = run_worker(
-                    [
-                        "--impl",
-                        impl,
-                        "--workload",
-                        w,
-                        "--mem-steps",
-                        args.mem_steps,
-                        "--warmup",
-                        warmup.get(w, 5),
-                        "--seed",
-                        args.seed,
-                    ],
+                    ["--impl", impl, "--workload", w, "--mem-steps", args.mem_steps, "--warmup",
+                     warmup.get(w, 5), "--seed", args.seed],
                     args.threads,
                 )
                 res.setdefault("impl", impl)
@@ -306,9 +333,27 @@ def main(argv=None) -> dict:
                         f"{res['growth_mid_to_end_kb'] / 1024:+.1f} MiB, objects {res['objects']}"
                     )
 
-    data = aggregate(raw, machine, skipped, memory, steps, warmup, args)
+    data = {
+        "meta": {
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "max_foreign_load": args.max_foreign_load,
+            "nice": args.nice,
+            "malloc": runs[settings[0]]["machine"].get("malloc"),
+            "threads": args.threads,
+            "repeats": args.repeats,
+            "steps": steps,
+            "warmup": warmup,
+            "seed": args.seed,
+            "command": "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv),
+            "coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
+        },
+        "settings": {name: {"label": BLAS_SETTINGS[name], **aggregate(r["raw"], r["machine"], r["skipped"])}
+                     for name, r in runs.items()},
+        "memory": memory,
+    }
     data["meta"]["total_s"] = time.time() - t_start
-    data["targets"] = report.targets(data)
+    for sub in data["settings"].values():
+        sub["targets"] = report.targets({**data, **sub})
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(data, f, indent=1)
@@ -320,26 +365,10 @@ def main(argv=None) -> dict:
     return data
 
 
-def aggregate(raw, machine, skipped, memory, steps, warmup, args) -> dict:
-    out = {
-        "meta": {
-            "date": time.strftime("%Y-%m-%d %H:%M"),
-            "machine": machine,
-            "skipped": skipped,
-            "max_foreign_load": args.max_foreign_load,
-            "nice": args.nice,
-            "malloc": machine.get("malloc"),
-            "threads": args.threads,
-            "repeats": args.repeats,
-            "steps": steps,
-            "warmup": warmup,
-            "seed": args.seed,
-            "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
-        },
-        "workloads": {},
-        "gemm": None,
-        "memory": memory,
-    }
+def aggregate(raw, machine, skipped) -> dict:
+    """One BLAS setting's worker results -> per (workload, implementation) statistics and ratios; the GEMM
+    limit is the fastest library's."""
+    out = {"machine": machine, "skipped": skipped, "workloads": {}, "gemm": None, "gemms": {}}
     for w, by_impl in raw.items():
         entry = {"name": common.NAMES[w], "impls": {}}
         for impl, runs in by_impl.items():
@@ -352,14 +381,14 @@ def aggregate(raw, machine, skipped, memory, steps, warmup, args) -> dict:
             st["run_delay"] = [r.get("run_delay") for r in ok]
             st["attempts"] = sum(r.get("attempts", 1) for r in runs)
             st["peak_rss_mb"] = float(np.median([r["peak_rss_kb"] for r in ok])) / 1024 if ok else None
-            if impl != "gemm" and ok:
+            if not impl.startswith("gemm:") and ok:
                 st["rss_import_mb"] = float(np.median([r["rss_import_kb"] for r in ok])) / 1024
                 st["rss_made_mb"] = float(np.median([r["rss_made_kb"] for r in ok])) / 1024
                 st["final_loss"] = ok[-1]["final_loss"]
                 st["warmup_s"] = float(np.median([r["warmup_s"] for r in ok]))
             if errors:
                 st["errors"] = errors
-            if impl == "gemm":
+            if impl.startswith("gemm:"):
                 if ok:
                     g = ok[0]
                     t9 = [t for r in ok for t in r["times9_ms"]]
@@ -376,9 +405,13 @@ def aggregate(raw, machine, skipped, memory, steps, warmup, args) -> dict:
                             },
                         }
                     )
-                out["gemm"] = st
+                    st["lib"] = impl[5:]
+                out["gemms"][impl[5:]] = st
             else:
                 entry["impls"][impl] = st
+        if w == "W3" and out["gemms"]:
+            timed = [g for g in out["gemms"].values() if g.get("limit_ms")]
+            out["gemm"] = min(timed, key=lambda g: g["limit_ms"]) if timed else None
         ref = entry["impls"].get(REFERENCE, {})
         for impl, st in entry["impls"].items():
             if ref.get("median_ms") and st.get("median_ms"):

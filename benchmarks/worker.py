@@ -1,15 +1,17 @@
 """One measurement in a fresh process; ``benchmarks.run`` starts one per (workload, implementation, repeat).
 
     python -m benchmarks.worker --impl minigen --workload W1 --steps 30 --warmup 5
-    python -m benchmarks.worker --gemm --steps 30 --warmup 3       # the W3 GEMMs alone
+    python -m benchmarks.worker --gemm --steps 30 --warmup 3       # the W3 GEMMs alone (--gemm-lib torch|jax)
     python -m benchmarks.worker --probe                            # machine, versions, implementations
     python -m benchmarks.worker --impl minigen --workload W2 --mem-steps 2000   # memory-growth check
 
 The result is one line ``BENCH_RESULT {json}`` on stdout.  The process limits itself to ``--threads``
 CPUs (default 2) before any library starts its thread pools: the BLAS / OpenMP variables are set (when
 the parent has not set them) and the process is pinned to that many CPUs, which also sizes XLA's pool.
-Every implementation's process also gets minigen's malloc settings (:func:`tune_allocator`; none with
-``MINIGEN_MALLOC=default``), so the comparison is of the steps, not of the allocators.
+With ``--malloc minigen`` every implementation's process gets minigen's opt-in malloc settings
+(:func:`tune_allocator`), so such a comparison is of the steps, not of the allocators; by default
+(``--malloc default``) every process, minigen's included, runs with glibc's defaults, as a script that
+imports minigen does.
 """
 
 from __future__ import annotations
@@ -401,28 +403,63 @@ def memory_check(impl: str, workload: str, steps: int, warmup: int, seed: int, s
 # ----------------------------------------------------------------------------------------------------
 
 
-def time_gemms(steps: int, warmup: int, seed: int) -> dict:
+def _gemm_ops(lib: str, arrays: list) -> list:
+    """(name, run) per product: ``run()`` computes it with ``lib``'s own GEMM and waits for the result."""
+    import numpy as np
+
+    if lib == "numpy":
+        return [(name, lambda a=a, b=b, c=np.empty((a.shape[0], b.shape[1]), np.float32): np.matmul(a, b, out=c))
+                for name, a, b in arrays]
+    if lib == "torch":
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+        out = []
+        for name, a, b in arrays:
+            ta, tb = torch.from_numpy(a), torch.from_numpy(b)     # strided views: the step's layouts
+            c = torch.empty((a.shape[0], b.shape[1]))
+            out.append((name, lambda ta=ta, tb=tb, c=c: torch.matmul(ta, tb, out=c)))
+        return out
+    if lib == "jax":
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+        import jax
+        import jax.numpy as jnp
+
+        out = []
+        for name, a, b in arrays:
+            # the transposes inside the jit, as in a jitted step: XLA folds them into the product
+            ta, tb = not a.flags.c_contiguous, not b.flags.c_contiguous
+            f = jax.jit(lambda x, y, ta=ta, tb=tb: (x.T if ta else x) @ (y.T if tb else y))
+            x, y = jnp.asarray(a.T if ta else a), jnp.asarray(b.T if tb else b)
+            out.append((name, lambda f=f, x=x, y=y: f(x, y).block_until_ready()))
+        return out
+    raise SystemExit(f"unknown GEMM library {lib!r}; choose numpy, torch or jax")
+
+
+def time_gemms(steps: int, warmup: int, seed: int, lib: str = "numpy") -> dict:
     """Each float32 matrix product of a W3 step, in the memory layout the step uses, timed ``steps``
-    times; the GEMM limit is the median time of one step's worth of them."""
+    times with ``lib``'s GEMM (NumPy's BLAS, PyTorch's or XLA's); the GEMM limit is the median time of
+    one step's worth of them, and the harness takes the fastest library's."""
     import numpy as np
 
     from benchmarks import common
 
     g = np.random.default_rng(seed)
     gemms = common.w3_gemms(include_first_dx=True)
-    ops = []
+    arrays = []
     for name, m, k, n, ta, tb in gemms:
         a = g.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
         b = g.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
-        ops.append((name, a.T if ta else a, b.T if tb else b, np.empty((m, n), np.float32)))
-    per = {name: [] for name, *_ in ops}
+        arrays.append((name, a.T if ta else a, b.T if tb else b))
+    ops = _gemm_ops(lib, arrays)
+    per = {name: [] for name, _ in ops}
     load = ForeignLoad()
     for r in range(warmup + steps):
         if r == warmup:
             load.start()
-        for name, a, b, c in ops:
+        for name, run in ops:
             t = time.perf_counter()
-            np.matmul(a, b, out=c)  # the product alone: no allocation
+            run()  # the product alone: no allocation (NumPy, PyTorch: out=)
             dt = (time.perf_counter() - t) * 1e3
             if r >= warmup:
                 per[name].append(dt)
@@ -431,6 +468,7 @@ def time_gemms(steps: int, warmup: int, seed: int) -> dict:
     rounds9 = [sum(per[n][i] for n in per) for i in range(steps)]
     return {
         "impl": "gemm",
+        "lib": lib,
         "workload": "W3",
         "times_ms": rounds8,
         "times9_ms": rounds9,
@@ -452,19 +490,22 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--gemm", action="store_true")
+    ap.add_argument("--gemm-lib", default="numpy", help="whose GEMM: numpy, torch or jax")
     ap.add_argument("--probe", action="store_true")
     ap.add_argument("--probe-impls", default=None, help="comma-separated: which to probe (default all)")
     ap.add_argument("--mem-steps", type=int, default=0)
     ap.add_argument("--nice", type=int, default=0, help="change this process's scheduling priority")
+    ap.add_argument("--malloc", choices=("default", "minigen"), default="default",
+                    help="glibc's malloc defaults, or minigen's opt-in settings (minigen/allocator.py)")
     args = ap.parse_args(argv)
     threads = limit_threads(args.threads)
-    malloc = tune_allocator()
+    malloc = tune_allocator() if args.malloc == "minigen" else {"tuned": False, "why": "glibc's defaults"}
     if args.nice:
         threads["nice"] = set_priority(args.nice)
     if args.probe:
         res = probe(args.probe_impls.split(",") if args.probe_impls else None)
     elif args.gemm:
-        res = time_gemms(args.steps, args.warmup, args.seed)
+        res = time_gemms(args.steps, args.warmup, args.seed, args.gemm_lib)
     elif args.mem_steps:
         res = memory_check(args.impl, args.workload, args.mem_steps, args.warmup, args.seed)
     else:

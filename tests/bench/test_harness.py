@@ -4,6 +4,7 @@ runs end to end.  PyTorch and JAX are optional: their tests are skipped when the
 """
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -339,25 +340,29 @@ def test_harness_smoke(tmp_path):
         ]
     )
     saved = json.loads(out.read_text())
-    assert saved["workloads"].keys() == {"W1", "W2", "W3", "W4"}
-    for w, e in saved["workloads"].items():
+    (name, setting), = saved["settings"].items()      # OPENBLAS_CORETYPE unset: one setting
+    assert setting["workloads"].keys() == {"W1", "W2", "W3", "W4"}
+    for w, e in setting["workloads"].items():
         assert set(e["impls"]) == {"numpy", "minigen"}, w
         for impl, st in e["impls"].items():
             assert "errors" not in st, (w, impl, st.get("errors"))
             assert st["n"] == 2 and st["median_ms"] > 0 and st["peak_rss_mb"] > 0
         assert e["impls"]["numpy"]["ratio"] == pytest.approx(1.0)
-    assert saved["gemm"]["limit_ms"] > 0 and saved["gemm"]["flops8"] == 8 * 2 * 512 * 1024**2
-    assert saved["workloads"]["W3"]["impls"]["minigen"]["ratio_to_gemm_limit"] > 0
+    assert setting["gemm"]["limit_ms"] > 0 and setting["gemm"]["flops8"] == 8 * 2 * 512 * 1024**2
+    assert setting["gemm"]["lib"] == "numpy" and set(setting["gemms"]) == {"numpy"}
+    assert setting["workloads"]["W3"]["impls"]["minigen"]["ratio_to_gemm_limit"] > 0
     assert [m["workload"] for m in saved["memory"]] == ["W2"]
     assert all("error" not in m for m in saved["memory"])
-    assert saved["meta"]["machine"]["numpy"] == np.__version__
-    names = [t["target"] for t in saved["targets"]]
-    assert any("GEMM limit" in n for n in names) and any("peak RSS" in n for n in names)
+    assert setting["machine"]["numpy"] == np.__version__
+    assert saved["meta"]["malloc"] == {"tuned": False, "why": "glibc's defaults"}
+    names = [t["target"] for t in setting["targets"]]
+    assert any("GEMM limit" in n for n in names) and sum("peak RSS" in n for n in names) == 4
+    assert any("JAX" in n for n in names) and any("PyTorch" in n for n in names)
     text = readme.read_text()
     assert text.startswith("# Benchmarks\n\nintro") and text.rstrip().endswith("footer")
     assert "old" not in text and "| W3 mlp-big |" in text and "GEMM limit" in text
     assert text.count(report.START) == 1 and text.count(report.END) == 1
-    assert data["workloads"]["W2"]["impls"]["minigen"]["median_ms"] > 0
+    assert data["settings"][name]["workloads"]["W2"]["impls"]["minigen"]["median_ms"] > 0
     # the README is regenerated from the JSON alone
     report.main(["--json", str(out), "--readme", str(readme)])
     assert readme.read_text() == text
@@ -392,3 +397,14 @@ def test_unknown_names_are_refused():
 
     with pytest.raises(SystemExit):
         run.main(["--workloads", "W9", "--no-readme"])
+
+
+def test_blas_settings_change_only_the_measuring_processes(monkeypatch):
+    from benchmarks import run
+
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setattr(run, "BLAS", ["own"])
+    assert "OPENBLAS_CORETYPE" not in run.worker_env(2)
+    monkeypatch.setattr(run, "BLAS", ["machine"])
+    assert run.worker_env(2)["OPENBLAS_CORETYPE"] == "Haswell"
+    assert os.environ["OPENBLAS_CORETYPE"] == "Haswell"       # this process's environment is left alone
