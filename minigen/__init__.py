@@ -16,6 +16,7 @@ from minigen import functional as F  # noqa: F401
 from minigen import viz  # noqa: F401
 from minigen import nn, optim  # noqa: F401
 from minigen.serialization import CheckpointError, load, save  # noqa: F401
+from minigen.threads import get_num_threads, set_num_threads  # noqa: F401
 from minigen.gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: F401
 
 __version__ = "0.1.0"

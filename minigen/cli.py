@@ -142,6 +142,9 @@ def main(argv=None) -> int:
         threads = args.threads or (1 if args.command in ("train", "zoo", "eval", "sample") else None)
         if threads:
             from threadpoolctl import threadpool_limits
+
+            from minigen.threads import set_num_threads
+            set_num_threads(threads)                # minigen's own elementwise threads (Adam) likewise
             with threadpool_limits(limits=threads, user_api="blas"):
                 return args.func(args) or 0
         return args.func(args) or 0

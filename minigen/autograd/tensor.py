@@ -229,14 +229,18 @@ def _data(o):
 
 
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
-    """Make a Tensor on the active device.
+    """Make a Tensor on the active device from a copy of ``data``, as ``torch.tensor`` does: an optimizer
+    updating the tensor never writes into the caller's array (``Tensor(array)`` wraps without copying).
 
     >>> tensor([1.0, 2.0]).dtype         # Python floats -> float32
     dtype('float32')
     >>> import numpy as np; tensor(np.zeros(2)).dtype   # a float64 array keeps float64
     dtype('float64')
     """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    t = Tensor(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad, dtype=dtype)
+    if hasattr(data, "shape"):           # an array (or Tensor) may have been taken as it is
+        t.data = t.data.copy()
+    return t
 
 
 from minigen import functional as F  # noqa: E402  (the ops build on Tensor)

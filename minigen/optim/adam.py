@@ -16,8 +16,9 @@ kernel (``minigen.kernels.adam``).
 from __future__ import annotations
 
 import math
+from functools import partial
 
-from minigen import kernels
+from minigen import kernels, threads
 from minigen.backend import xp
 from minigen.optim.optimizer import Optimizer
 
@@ -55,22 +56,31 @@ class Adam(Optimizer):
         tmp = self._scratch.get(id(p))
         if tmp is None or tmp.shape != p.shape:
             tmp = self._scratch[id(p)] = xp.empty_like(p)
-        xp.subtract(g, m, out=tmp)              # m += (1 - b1)(g - m)  ==  b1 m + (1 - b1) g
-        tmp *= 1.0 - b1
-        m += tmp
-        xp.multiply(g, g, out=tmp)              # v += (1 - b2)(g^2 - v)
-        tmp -= v
-        tmp *= 1.0 - b2
-        v += tmp
+        step = partial(_adam, b1=b1, b2=b2, c2=1.0 / math.sqrt(1.0 - b2 ** t), eps=eps, c1=-lr / (1.0 - b1 ** t))
         if group["amsgrad"]:
-            xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
-        xp.sqrt(v, out=tmp)                     # denominator: sqrt(v) / sqrt(1 - b2^t) + eps
-        tmp *= 1.0 / math.sqrt(1.0 - b2 ** t)
-        tmp += eps
-        xp.divide(m, tmp, out=tmp)
-        tmp *= -lr / (1.0 - b1 ** t)
-        p += tmp
+            threads.chunked(step, p, g, m, v, tmp, state["max_exp_avg_sq"])
+        else:
+            threads.chunked(step, p, g, m, v, tmp)        # large parameters on several cores
+
+
+def _adam(p, g, m, v, tmp, vmax=None, *, b1, b2, c2, eps, c1):
+    """One Adam step on raw arrays (or equal chunks of them), in place, through the scratch ``tmp``."""
+    xp.subtract(g, m, out=tmp)              # m += (1 - b1)(g - m)  ==  b1 m + (1 - b1) g
+    tmp *= 1.0 - b1
+    m += tmp
+    xp.multiply(g, g, out=tmp)              # v += (1 - b2)(g^2 - v)
+    tmp -= v
+    tmp *= 1.0 - b2
+    v += tmp
+    if vmax is not None:                    # amsgrad
+        xp.maximum(vmax, v, out=vmax)
+        v = vmax
+    xp.sqrt(v, out=tmp)                     # denominator: sqrt(v) / sqrt(1 - b2^t) + eps
+    tmp *= c2
+    tmp += eps
+    xp.divide(m, tmp, out=tmp)
+    tmp *= c1
+    p += tmp
 
 
 class AdamW(Adam):

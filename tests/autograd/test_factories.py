@@ -33,3 +33,13 @@ def test_random_factories_follow_manual_seed():
 def test_a_bad_size_says_what_a_size_is(bad):
     with pytest.raises(TypeError, match="non-negative Python ints"):
         mg.zeros(*bad)
+
+
+def test_tensor_copies_its_data_as_torch_tensor_does():
+    a = np.zeros(3, np.float32)
+    t = mg.tensor(a, requires_grad=True)
+    t.data += 1.0                                  # what an optimizer step does
+    assert a.tolist() == [0.0, 0.0, 0.0]
+    u = mg.tensor(t)
+    u.data += 1.0
+    assert host(t).tolist() == [1.0, 1.0, 1.0]
