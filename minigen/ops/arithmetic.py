@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from minigen.autograd.function import Function
-from minigen.ops.shape import reshape, shape_of, swap_last, unbroadcast
+from minigen.ops.shape import product, reshape, shape_of, swap_last, unbroadcast
 
 
 class Add(Function):
@@ -63,8 +63,8 @@ class Mul(Function):
 
     def backward(self, gy, a, b, y):
         ga, gb = self.needs_grad
-        return (unbroadcast(gy * b, a) if ga else None,
-                unbroadcast(gy * a, b) if gb else None)
+        return (unbroadcast(product(gy, b), a) if ga else None,
+                unbroadcast(product(gy, a), b) if gb else None)
 
 
 def mul(a, b):

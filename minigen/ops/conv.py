@@ -32,6 +32,7 @@ T's backward gathers im2col(gy) once for both C(gy, w) and W(gy, g).
 """
 from __future__ import annotations
 
+from minigen import workspace
 from minigen.autograd.function import Function
 from minigen.autograd.mode import mode
 from minigen.autograd.tensor import Tensor
@@ -68,7 +69,21 @@ def _channel_major(a, g):
     N, C, Ho, Wo = a.shape
     ni = _batch_inner(N, Wo)
     a = a.reshape(N // ni, ni, C, Ho, Wo).transpose(2, 0, 3, 4, 1)
-    return xp.ascontiguousarray(a).reshape(g, C // g, N * Ho * Wo)
+    if not a.flags.c_contiguous:
+        a = _copy(a)
+    return a.reshape(g, C // g, N * Ho * Wo)
+
+
+def _copy(a):
+    """A contiguous copy of ``a`` in a reused buffer (see minigen/workspace.py)."""
+    out = workspace.empty(a.shape, a.dtype)
+    out[...] = a
+    return out
+
+
+def _matmul(a, b):
+    """(g, M, K) @ (g, K, N) into a reused buffer."""
+    return xp.matmul(a, b, out=workspace.empty((a.shape[0], a.shape[1], b.shape[2]), a.dtype))
 
 
 def _batch_major(a, N, Ho, Wo):
@@ -106,9 +121,11 @@ def _im2col(x, kh, kw, geo: Geometry, Ho, Wo):
         cols = x.reshape(N // ni, ni, C, Ho, kh, Wo, kw).transpose(2, 4, 6, 0, 3, 5, 1)
     else:
         # one copy into the channel-major (C, No, H, W, Ni) layout, padded: the taps then read from it
-        xc = xp.pad(x.reshape(N // ni, ni, C, H, W).transpose(2, 0, 3, 4, 1),
-                    ((0, 0), (0, 0), (ph, ph), (pw, pw), (0, 0)))
-        cols = xp.empty((C, kh, kw, N // ni, Ho, Wo, ni), dtype=x.dtype)
+        xc = workspace.empty((C, N // ni, H + 2 * ph, W + 2 * pw, ni), x.dtype)
+        if ph or pw:
+            xc.fill(0)
+        xc[:, :, ph: ph + H, pw: pw + W] = x.reshape(N // ni, ni, C, H, W).transpose(2, 0, 3, 4, 1)
+        cols = workspace.empty((C, kh, kw, N // ni, Ho, Wo, ni), x.dtype)
         for i in range(kh):
             for j in range(kw):
                 cols[:, i, j] = xc[:, :, _tap(i, Ho, sh, dh), _tap(j, Wo, sw, dw)]
@@ -126,7 +143,7 @@ def _col2im(cols, x_shape, kh, kw, geo: Geometry, Ho, Wo):
         # (a view when Ho = Wo = 1: the kernel covers the image, as a transposed conv from 1x1)
         x = cols.transpose(3, 6, 0, 4, 1, 5, 2).reshape(N, C, H + 2 * ph, W + 2 * pw)
         return x[:, :, ph: ph + H, pw: pw + W]
-    x = xp.zeros((C, N // ni, H + 2 * ph, W + 2 * pw, ni), dtype=cols.dtype)
+    x = workspace.zeros((C, N // ni, H + 2 * ph, W + 2 * pw, ni), cols.dtype)
     overlap = not (_disjoint(kh, sh, dh) or Ho == 1) or not (_disjoint(kw, sw, dw) or Wo == 1)
     for i in range(kh):
         for j in range(kw):
@@ -171,7 +188,7 @@ class Conv2d(Function):
         g = self.geo.g
         cols = self.saved if self.saved is not None else _im2col(x, kh, kw, self.geo, Ho, Wo)   # (g, K, N L)
         self.saved = cols if self.keep_cols else None                       # W(x, gy) reads the same columns
-        y = xp.matmul(w.reshape(g, O // g, Cg * kh * kw), cols)                  # (g, O/g, N L)
+        y = _matmul(w.reshape(g, O // g, Cg * kh * kw), cols)                    # (g, O/g, N L)
         return _batch_major(y, N, Ho, Wo)
 
     def backward(self, gy, x, w, y):
@@ -205,7 +222,7 @@ class Conv2dInputGrad(Function):
         grp = self.geo.g
         Ho, Wo = g.shape[2], g.shape[3]
         wm = w.reshape(grp, O // grp, Cg * kh * kw)
-        cols = xp.matmul(xp.swapaxes(wm, -1, -2), _channel_major(g, grp))        # (g, K, N L)
+        cols = _matmul(xp.swapaxes(wm, -1, -2), _channel_major(g, grp))          # (g, K, N L)
         return _col2im(cols, self.x_shape, kh, kw, self.geo, Ho, Wo)
 
     def backward(self, gy, g, w, y):

@@ -10,7 +10,7 @@ Shapes: x (batch, in) or (..., in), W (out, in), b (out,); softmax and log_softm
 """
 from __future__ import annotations
 
-from minigen import backend
+from minigen import backend, workspace
 from minigen.autograd.function import Function
 from minigen.backend import xp
 from minigen.ops.arithmetic import mul
@@ -24,7 +24,7 @@ class Linear(Function):
         if x.shape[-1] != W.shape[1]:
             raise ValueError(f"input {tuple(x.shape)} has {x.shape[-1]} features but the weight "
                              f"{tuple(W.shape)} expects {W.shape[1]} (weight is (out, in))")
-        y = x @ W.T
+        y = xp.matmul(x, W.T, out=workspace.empty((x.shape[0], W.shape[0]), xp.result_type(x, W)))
         if b is not None:
             y += b
         return y

@@ -13,7 +13,7 @@ padding.  Each derivative moves the gradient back the other way, and each pair i
 """
 from __future__ import annotations
 
-from minigen import backend
+from minigen import backend, workspace
 from minigen.autograd.function import Function
 from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
@@ -137,6 +137,18 @@ def sum_to(x, shape):
     if tuple(x.shape) == shape:
         return x
     return SumTo(shape)(x)
+
+
+def product(a, b):
+    """a * b inside a backward rule: for raw arrays of some size, written into a reused buffer (the
+    backward's big temporaries would otherwise be fresh, page-faulting memory every step); Tensors (under
+    create_graph) multiply as recorded ops."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return a * b
+    if max(getattr(a, "size", 1), getattr(b, "size", 1)) < workspace.SMALL:
+        return a * b
+    shape = a.shape if a.shape == b.shape else xp.broadcast_shapes(a.shape, b.shape)
+    return xp.multiply(a, b, out=workspace.empty(shape, xp.result_type(a, b)))
 
 
 def unbroadcast(g, like):
