@@ -16,7 +16,8 @@ logit): D(G(z)) for the minimax loss and 1 - D(G(z)) for the non-saturating one,
 first vanishes and the second does not.
 
 Run:  python demos/gan_vanishing_gradients.py [--d-steps 2000] [--seed 0] [--out runs/demos/gan_vanishing_gradients]
-Writes gradient_norms.png (log scale vs D's training) and discriminator.png, prints the table.
+Writes gradient_norms.png (log scale vs D's training), discriminator.png and backprop.html (the minimax
+loss's backward pass against the final D, op by op: open it in a browser), prints the table.
 """
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ def main(argv=None) -> dict:
     p.add_argument("--lr", type=float, default=2e-3, help="D's Adam learning rate")
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--page-batch", type=int, default=64, help="latents in the backward page's batch")
     p.add_argument("--out", default="runs/demos/gan_vanishing_gradients")
     a = p.parse_args(argv)
     out = Path(a.out)
@@ -142,6 +144,22 @@ def main(argv=None) -> dict:
     res["figures"].append(str(plots.decision_surface(
         xs_, xs_, prob, out / "discriminator.png", real=data.x[:1000], fake=fake, means=data.means,
         title=f"D after {a.d_steps} steps: accuracy {lastr['accuracy']:.3f}")))
+    # the minimax loss's backward against the strong D, op by op: softplus' derivative sigmoid(l) is ~0
+    for prefix, net in (("G", G), ("D", D)):
+        for k, prm in net.named_parameters():
+            prm.name = f"{prefix}.{k}"
+            prm.grad = None                       # D's last training step: not this loss's gradient
+    z_page = Tensor(z_fixed.data[:a.page_batch])
+    z_page.name = "z"
+    fake = G(z_page)
+    fake.name = "G(z)"
+    logits = D(fake)
+    logits.name = "D logit"
+    page_loss = losses.generator_loss_minimax(logits)
+    page_loss.name = "G loss (minimax)"
+    res["page"] = str(mg.viz.backward_page(
+        page_loss, out / "backprop.html",
+        title=f"minimax G loss after {a.d_steps} D steps: where the gradient vanishes"))
     res["seconds"] = round(time.perf_counter() - t0, 1)
     (out / "results.json").write_text(json.dumps(res, indent=2))
     print(f"figures in {out} ({res['seconds']} s)")

@@ -22,7 +22,8 @@ The gradients, derived by hand with the chain rule (each written in NumPy below,
 Each is printed next to autograd's value (``loss.backward()`` with ``retain_grad()`` on the
 intermediate tensors) and a central finite difference [L(q + d) - L(q - d)] / 2d (for an intermediate q,
 the forward pass is restarted from the perturbed q).  The demo also writes the computation graph
-(``minigen.viz.graph``) and the backward trace (``loss.backward(trace=True)``), then takes the SGD step.
+(``minigen.viz.graph``, pictures by ``minigen.viz.draw``), the backward trace (``loss.backward(trace=True)``)
+and a page that steps through it (``minigen.viz.backward_page``: backprop.html), then takes the SGD step.
 
 Run:  python demos/reparam_walkthrough.py [--eps 0.7] [--s2 0.5] [--lr 0.1] [--seed N]
       (without --seed the weights are the fixed, hand-picked values of docs/reparam_walkthrough.md;
@@ -36,7 +37,6 @@ import io
 import json
 import math
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -281,16 +281,10 @@ def main(argv=None) -> dict:
     # ---------------- 2. the graph ----------------
     dot = _stable_ids(mg.viz.graph(loss))
     (out / "graph.dot").write_text(dot)
-    graph_files = ["graph.dot"]
-    if shutil.which("dot"):
-        mg.viz.graph(loss, str(out / "graph.svg"))
-        graph_files.append("graph.svg")
     n_ops = sum(1 for line in dot.splitlines() if "shape=box" in line)
     n_tensors = sum(1 for line in dot.splitlines() if "shape=ellipse" in line)
-    say(f"\n== 2. the computation graph: {n_ops} ops, {n_tensors} tensors -> "
-        + ", ".join(str(out / f) for f in graph_files)
-        + ("" if shutil.which("dot") else "  (Graphviz 'dot' not installed: DOT text only; paste it into any "
-           "Graphviz viewer)") + " ==")
+    say(f"\n== 2. the computation graph: {n_ops} ops, {n_tensors} tensors -> {out / 'graph.dot'} (the pictures "
+        "graph.svg / graph.png follow the backward, to show each gradient's norm) ==")
     say(dot)
 
     # ---------------- 3. backward, traced ----------------
@@ -301,8 +295,15 @@ def main(argv=None) -> dict:
     (out / "backward_trace.txt").write_text(trace)
     # the same graph again, now with each tensor's |grad| in its label
     (out / "graph_with_grads.dot").write_text(_stable_ids(mg.viz.graph(loss)))
+    # pictures with nothing but matplotlib (Graphviz's layout where it is installed), and the step-by-step page
+    graph_files = ["graph.dot"] + [mg.viz.draw(loss, out / f).name for f in ("graph.svg", "graph.png")]
+    page = mg.viz.backward_page(loss, out / "backprop.html",
+                                title="one VAE step: the backward pass through the reparameterization")
+    graph_files.append(page.name)
     say("\n== 3. loss.backward(trace=True) ==")
     say(trace, end="")
+    say(f"   pictures: {out / 'graph.svg'}, {out / 'graph.png'};  open {page} in a browser to step through "
+        "this backward pass op by op")
     auto = {k: v[k].grad.numpy() for k in NODES}
     auto.update({k: p.grad.numpy() for k, p in params.items()})
 
