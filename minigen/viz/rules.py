@@ -55,7 +55,7 @@ def parse_table(doc: str, source: str = "") -> dict[str, Rule]:
         if not line.strip() or line.startswith("    "):
             break
         legend_lines.append(line.strip())
-    legend = " ".join(legend_lines)
+    legend = " ".join(" ".join(legend_lines).split())
     rows: dict[str, list] = {}        # key -> [display name, lines]
     last = None
     for line in lines:
