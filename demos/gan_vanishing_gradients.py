@@ -19,6 +19,20 @@ Run:  python demos/gan_vanishing_gradients.py [--d-steps 2000] [--seed 0] [--out
 Writes gradient_norms.png (log scale vs D's training), discriminator.png and backprop.html (the minimax
 loss's backward pass against the final D, op by op: open it in a browser), prints the table.
 """
+# %% [markdown]
+# # The discriminator gets too strong: the generator's gradient vanishes
+#
+# The course lists **non-convergence and instability** among GAN training's challenges: when the discriminator
+# becomes too strong it tells real from fake easily, and the generator gets near-zero gradients. With
+# $l = $ D's logit and $D = \sigma(l)$, the minimax generator loss $\log(1 - D(G(z))) = -\mathrm{softplus}(l)$ has
+#
+# $$\frac{\partial}{\partial l} \log(1 - \sigma(l)) = -\sigma(l) \to 0 \quad\text{as } D(G(z)) \to 0,$$
+#
+# while the non-saturating loss $-\log D(G(z))$ has derivative $-(1 - \sigma(l)) \to -1$. Here D is trained
+# against a fixed G and both gradients are measured; the page `backprop.html` then steps through the minimax
+# loss's backward pass against the final D, where Softplus's rule $y' = \sigma(x)$ shrinks every gradient after it.
+
+# %%
 from __future__ import annotations
 
 import argparse
@@ -27,7 +41,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()   # a notebook: its folder
+sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 import numpy as np  # noqa: E402
 
@@ -39,6 +54,10 @@ from minigen.models import mlp_gan  # noqa: E402
 from minigen.optim import Adam  # noqa: E402
 
 
+# %% [markdown]
+# Checkpoints (log-spaced) and the norm of G's gradient, computed with `minigen.grad`.
+
+# %%
 OFFSET = (0.0, 0.0)
 
 
@@ -58,6 +77,10 @@ def grad_norm(loss, params) -> float:
     return float(np.sqrt(sum(float((g.data ** 2).sum()) for g in gs)))
 
 
+# %% [markdown]
+# ## Run (`python demos/gan_vanishing_gradients.py`), then open `runs/demos/gan_vanishing_gradients/backprop.html`
+
+# %%
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--d-steps", type=int, default=2000, help="D's training steps against the fixed G")
@@ -166,5 +189,6 @@ def main(argv=None) -> dict:
     return res
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main(None if "__file__" in globals() else [])   # a notebook kernel's argv is not ours: the defaults
