@@ -15,7 +15,8 @@ def to_dot(graph: Graph) -> str:
     """DOT text, top to bottom, one box per node and one arrow per edge (in the graph's order)."""
     lines = ["digraph minigen {",
              (f'  rankdir=TB; node [fontname="DejaVu Sans", fontsize={style.FONT_SIZE:g}, shape=box, '
-              'style="rounded,filled"]; edge [arrowsize=0.7];')]
+              'style="rounded,filled"]; '
+              f'edge [arrowsize=0.7, fontname="DejaVu Sans", fontsize={style.FONT_SIZE:g}];')]
     for n in graph.nodes:
         fill, border = style.COLORS[n.kind]
         extra = ', penwidth=2.6' if n.is_output else ""
