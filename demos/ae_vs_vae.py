@@ -40,6 +40,19 @@ values across models.
 
 Run:  python demos/ae_vs_vae.py [--epochs 300] [--seed 0] [--out runs/demos/ae_vs_vae]
 """
+# %% [markdown]
+# # Autoencoder vs VAE: what lies between the codes?
+#
+# The course's question: how do we make sure a latent point decodes to a plausible data point? An autoencoder
+# only learns to reconstruct; a VAE maximises the ELBO
+#
+# $$\mathbb{E}_{q_\phi(z|x)}[\log p_\theta(x|z)] - D_{KL}\big(q_\phi(z|x) \,\|\, p(z)\big),$$
+#
+# whose second term (the *prior matching* term) pulls the codes towards $\mathcal{N}(0, I)$, and whose first is
+# trained on $z$ drawn around each code. Both models are trained on the 8x8 digits with a 2-D latent, and points
+# the encoder never produced (holes, beyond the codes, midpoints, prior samples) are decoded and scored.
+
+# %%
 from __future__ import annotations
 
 import argparse
@@ -49,7 +62,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()   # a notebook: its folder
+sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 import matplotlib  # noqa: E402
 
@@ -66,6 +80,10 @@ from minigen.models.vae import VAE  # noqa: E402
 from minigen.nn import MLP  # noqa: E402
 from minigen.training.vae_task import knn_accuracy  # noqa: E402
 
+# %% [markdown]
+# Names, the sets of latent points, and the helpers: training, the classifier that scores plausibility, encode / decode, the latent grid.
+
+# %%
 KINDS = ("ae", "vae")
 NAMES = {"ae": "autoencoder", "vae": "VAE"}
 SETS = ("real", "recon", "near", "hole", "beyond", "midpoint", "prior")
@@ -157,6 +175,10 @@ def latent_geometry(codes_tr: np.ndarray, codes_te: np.ndarray, margin: float, n
             "inside": inside}
 
 
+# %% [markdown]
+# ## Run (`python demos/ae_vs_vae.py`; about 20 s on 2 cores)
+
+# %%
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--epochs", type=int, default=300, help="training epochs of each model (default 300)")
@@ -303,6 +325,10 @@ def run(args) -> dict:
     return result
 
 
+# %% [markdown]
+# The figures: the latent codes with the grid's classes, the decoded grid, interpolations.
+
+# %%
 def _latent_figure(path, codes, data, geo, pair_a, pair_b):
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.2))
     for ax, k in zip(axes, KINDS):
@@ -400,5 +426,6 @@ def _interpolation_figure(path, models, codes, data, pair_a, pair_b, n_rows: int
     return _save(fig, path)
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main(None if "__file__" in globals() else [])   # a notebook kernel's argv is not ours: the defaults

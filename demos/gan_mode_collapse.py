@@ -15,6 +15,17 @@ covered, high-quality samples, reverse KL of the mode histogram, on 2,500 sample
 
 Run:  python demos/gan_mode_collapse.py [--data ring8|grid25] [--steps N] [--seed 0] [--out runs/demos/gan_mode_collapse]
 """
+# %% [markdown]
+# # Mode collapse, made visible
+#
+# A GAN plays the course's minimax game
+# $$\min_G \max_D\; \mathbb{E}_{x \sim p(x)}[\log D(x)] + \mathbb{E}_{z \sim p(z)}[\log(1 - D(G(z)))].$$
+# One of its challenges is **mode collapse**: the generator covers a few modes of the data instead of all of them.
+# Here the same mixture (8 Gaussians on a ring, or a 5x5 grid) is learned twice: with the textbook setup, which
+# collapses, and with minigen's defaults (PacGAN packing, the R1 penalty), which covers the modes; the mode
+# histogram over training shows which modes hold the samples.
+
+# %%
 from __future__ import annotations
 
 import argparse
@@ -23,7 +34,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()   # a notebook: its folder
+sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 import matplotlib  # noqa: E402
 
@@ -36,6 +48,10 @@ from minigen.data import toy2d  # noqa: E402
 from minigen.training.gan_figures import pick  # noqa: E402
 from minigen.training.gan_task import GANTask  # noqa: E402
 
+# %% [markdown]
+# The collapsing configuration, and the training of each run by the task behind `minigen train gan`.
+
+# %%
 # the collapsing configuration (settings of `minigen train gan`), per data set
 COLLAPSING = {
     "ring8": {"standardize": False, "r1": 0.0, "lr_final": 1.0, "batch_size": 64, "lr_g": 1e-3, "lr_d": 1e-3},
@@ -51,6 +67,10 @@ def train(data: str, settings: dict, steps: int, seed: int, out: Path, every: in
     return res
 
 
+# %% [markdown]
+# ## Run (`python demos/gan_mode_collapse.py --data ring8`)
+
+# %%
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", choices=sorted(COLLAPSING), default="ring8")
@@ -91,6 +111,10 @@ def main(argv=None) -> dict:
     return res
 
 
+# %% [markdown]
+# The side-by-side figures: samples over training, modes over time, metrics.
+
+# %%
 def _snapshots_side_by_side(runs, toy, lim, path, k: int = 6):
     fig, axes = plt.subplots(2, k, figsize=(2.6 * k, 5.6), squeeze=False)
     for row, (name, r) in enumerate(runs.items()):
@@ -154,5 +178,6 @@ def _save(fig, path):
     return path
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main(None if "__file__" in globals() else [])   # a notebook kernel's argv is not ours: the defaults

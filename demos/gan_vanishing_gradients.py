@@ -16,8 +16,23 @@ logit): D(G(z)) for the minimax loss and 1 - D(G(z)) for the non-saturating one,
 first vanishes and the second does not.
 
 Run:  python demos/gan_vanishing_gradients.py [--d-steps 2000] [--seed 0] [--out runs/demos/gan_vanishing_gradients]
-Writes gradient_norms.png (log scale vs D's training) and discriminator.png, prints the table.
+Writes gradient_norms.png (log scale vs D's training), discriminator.png and backprop.html (the minimax
+loss's backward pass against the final D, op by op: open it in a browser), prints the table.
 """
+# %% [markdown]
+# # The discriminator gets too strong: the generator's gradient vanishes
+#
+# The course lists **non-convergence and instability** among GAN training's challenges: when the discriminator
+# becomes too strong it tells real from fake easily, and the generator gets near-zero gradients. With
+# $l = $ D's logit and $D = \sigma(l)$, the minimax generator loss $\log(1 - D(G(z))) = -\mathrm{softplus}(l)$ has
+#
+# $$\frac{\partial}{\partial l} \log(1 - \sigma(l)) = -\sigma(l) \to 0 \quad\text{as } D(G(z)) \to 0,$$
+#
+# while the non-saturating loss $-\log D(G(z))$ has derivative $-(1 - \sigma(l)) \to -1$. Here D is trained
+# against a fixed G and both gradients are measured; the page `backprop.html` then steps through the minimax
+# loss's backward pass against the final D, where Softplus's rule $y' = \sigma(x)$ shrinks every gradient after it.
+
+# %%
 from __future__ import annotations
 
 import argparse
@@ -26,7 +41,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()   # a notebook: its folder
+sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 import numpy as np  # noqa: E402
 
@@ -38,6 +54,10 @@ from minigen.models import mlp_gan  # noqa: E402
 from minigen.optim import Adam  # noqa: E402
 
 
+# %% [markdown]
+# Checkpoints (log-spaced) and the norm of G's gradient, computed with `minigen.grad`.
+
+# %%
 OFFSET = (0.0, 0.0)
 
 
@@ -57,6 +77,10 @@ def grad_norm(loss, params) -> float:
     return float(np.sqrt(sum(float((g.data ** 2).sum()) for g in gs)))
 
 
+# %% [markdown]
+# ## Run (`python demos/gan_vanishing_gradients.py`), then open `runs/demos/gan_vanishing_gradients/backprop.html`
+
+# %%
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--d-steps", type=int, default=2000, help="D's training steps against the fixed G")
@@ -64,6 +88,7 @@ def main(argv=None) -> dict:
     p.add_argument("--lr", type=float, default=2e-3, help="D's Adam learning rate")
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--page-batch", type=int, default=64, help="latents in the backward page's batch")
     p.add_argument("--out", default="runs/demos/gan_vanishing_gradients")
     a = p.parse_args(argv)
     out = Path(a.out)
@@ -142,11 +167,28 @@ def main(argv=None) -> dict:
     res["figures"].append(str(plots.decision_surface(
         xs_, xs_, prob, out / "discriminator.png", real=data.x[:1000], fake=fake, means=data.means,
         title=f"D after {a.d_steps} steps: accuracy {lastr['accuracy']:.3f}")))
+    # the minimax loss's backward against the strong D, op by op: softplus' derivative sigmoid(l) is ~0
+    for prefix, net in (("G", G), ("D", D)):
+        for k, prm in net.named_parameters():
+            prm.name = f"{prefix}.{k}"
+            prm.grad = None                       # D's last training step: not this loss's gradient
+    z_page = Tensor(z_fixed.data[:a.page_batch])
+    z_page.name = "z"
+    fake = G(z_page)
+    fake.name = "G(z)"
+    logits = D(fake)
+    logits.name = "D logit"
+    page_loss = losses.generator_loss_minimax(logits)
+    page_loss.name = "G loss (minimax)"
+    res["page"] = str(mg.viz.backward_page(
+        page_loss, out / "backprop.html",
+        title=f"minimax G loss after {a.d_steps} D steps: where the gradient vanishes"))
     res["seconds"] = round(time.perf_counter() - t0, 1)
     (out / "results.json").write_text(json.dumps(res, indent=2))
     print(f"figures in {out} ({res['seconds']} s)")
     return res
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main(None if "__file__" in globals() else [])   # a notebook kernel's argv is not ours: the defaults

@@ -21,6 +21,21 @@ which is maximized over (mu, logvar) with minigen autograd and Adam.  Two models
 
 Run:  python demos/jensen_gap.py [--steps 800] [--seed 0] [--out runs/demos/jensen_gap]
 """
+# %% [markdown]
+# # The Jensen gap, exactly
+#
+# The course derives the ELBO from Jensen's inequality,
+# $\log p(x) = \log \mathbb{E}_{q(z|x)}\big[\tfrac{p(x, z)}{q(z|x)}\big] \ge \mathbb{E}_{q(z|x)}\big[\log \tfrac{p(x, z)}{q(z|x)}\big]$,
+# and asks, as homework, what the gap is. Answer:
+#
+# $$\log p(x) = \mathrm{ELBO}(q) + D_{KL}\big(q(z|x) \,\|\, p(z|x)\big),\qquad
+# \mathrm{ELBO}(q) = \mathbb{E}_{q}[\log p(x|z)] - D_{KL}\big(q(z|x) \,\|\, p(z)\big).$$
+#
+# A linear-Gaussian latent model makes every term exact: $p(x)$, the posterior $p(z|x)$ and the ELBO all have
+# closed forms, so the identity is checked to rounding, and fitting $q$ shows when the gap closes (a diagonal
+# posterior) and when it cannot (a correlated one: the mean-field limit).
+
+# %%
 from __future__ import annotations
 
 import argparse
@@ -29,7 +44,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()   # a notebook: its folder
+sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 import matplotlib  # noqa: E402
 
@@ -41,7 +57,10 @@ import minigen as mg  # noqa: E402
 import minigen.distributions as D  # noqa: E402
 from minigen.optim import Adam  # noqa: E402
 
+# %% [markdown]
+# The model $p(z) = \mathcal{N}(0, I)$, $p(x|z) = \mathcal{N}(Wz + b, s^2 I)$ with its exact marginal, posterior and ELBO.
 
+# %%
 class LinearGaussian:
     """The model's constants (host NumPy for the set-up, device tensors for the computation)."""
 
@@ -97,6 +116,10 @@ def make_model(kind: str, k: int, d: int, s: float, rng: np.random.Generator) ->
     return LinearGaussian(W, b, s, x)
 
 
+# %% [markdown]
+# Check $\log p(x) = \mathrm{ELBO} + \mathrm{KL}$ for random $q$, then fit $q$ by gradient ascent on the ELBO (minigen autograd, Adam).
+
+# %%
 def identity_table(model: LinearGaussian, n_q: int, rng: np.random.Generator, n_mc: int) -> float:
     print(f"  {'q mean':>20} {'q var':>18} {'ELBO':>10} {'ELBO (MC)':>10} {'KL(q||post)':>12} "
           f"{'ELBO+KL':>10} {'log p(x)':>10}")
@@ -135,6 +158,10 @@ def fit(model: LinearGaussian, steps: int, lr: float) -> list:
     return gaps
 
 
+# %% [markdown]
+# ## Run (`python demos/jensen_gap.py`)
+
+# %%
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--k", type=int, default=2, help="latent dimensions")
@@ -191,5 +218,6 @@ def main(argv=None) -> dict:
     return result
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main(None if "__file__" in globals() else [])   # a notebook kernel's argv is not ours: the defaults

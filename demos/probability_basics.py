@@ -9,6 +9,21 @@
 
 Run:  python demos/probability_basics.py [--seed 0] [--out runs/demos/probability_basics]
 """
+# %% [markdown]
+# # Probability basics, computed rather than typed in
+#
+# The course's toolbox before VAEs and GANs, each number computed with `minigen.distributions`:
+#
+# * **marginal and conditional** of a joint table: $p(x) = \sum_y p(x, y)$, $p(y \mid x) = p(x, y) / p(x)$,
+#   $\mathbb{E}[x] = \sum_x x\, p(x)$;
+# * **KL divergence** $D_{KL}(p \,\|\, q) = \mathbb{E}_p[\log p / q]$; the homework
+#   $D_{KL}(\mathcal{N}(\mu, s^2 I) \,\|\, \mathcal{N}(0, I)) = \frac12 (d s^2 + \|\mu\|^2 - d - 2 d \log s)$;
+# * **entropy as code length**: $H(p) = -\sum p \log_2 p$ bits; a code built for $q$ costs the cross-entropy
+#   $H(p, q)$, and $H(p, q) - H(p) = D_{KL}(p \,\|\, q)$ is the waste;
+# * **Jensen's inequality** for the concave $\log$: $\mathbb{E}[\log X] \le \log \mathbb{E}[X]$ -- the step
+#   that gives the ELBO.
+
+# %%
 from __future__ import annotations
 
 import argparse
@@ -17,7 +32,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()   # a notebook: its folder
+sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 import matplotlib  # noqa: E402
 
@@ -29,6 +45,10 @@ import minigen as mg  # noqa: E402
 import minigen.distributions as D  # noqa: E402
 from minigen.backend import xp  # noqa: E402
 
+# %% [markdown]
+# The lecture's joint table, the prefix code and the skewed source of the entropy example.
+
+# %%
 JOINT = [[0.32, 0.03, 0.01],     # rows x = 1..3, columns y = 1..3 (the lecture's table)
          [0.06, 0.24, 0.02],
          [0.02, 0.03, 0.27]]
@@ -41,6 +61,10 @@ def f(a) -> float:
     return float(mg.to_host(a.data if isinstance(a, mg.Tensor) else a))
 
 
+# %% [markdown]
+# ## 1. Marginal, expectation and conditional of the joint table
+
+# %%
 def joint_table(out: Path) -> dict:
     px = D.marginal(JOINT, 0)                         # p(x) = sum_y p(x, y)
     py = D.marginal(JOINT, 1)
@@ -67,6 +91,10 @@ def joint_table(out: Path) -> dict:
     return res
 
 
+# %% [markdown]
+# ## 2. The KL homework: formula, closed-form Gaussian KL and Monte Carlo agree
+
+# %%
 def kl_homework(n_mc: int) -> dict:
     mu, s = np.array([1.0, -0.5, 2.0]), 0.7
     d = len(mu)
@@ -79,6 +107,10 @@ def kl_homework(n_mc: int) -> dict:
             "kl_self": f(D.kl_divergence(p, p))}
 
 
+# %% [markdown]
+# ## 3. Entropy and codes: 2 bits for 4 equal symbols, 1.75 for $(\frac12, \frac14, \frac18, \frac18)$
+
+# %%
 def is_prefix_free(code: dict) -> bool:
     words = list(code.values())
     return not any(a != b and b.startswith(a) for a in words for b in words)
@@ -108,6 +140,10 @@ def coding(n_symbols: int) -> dict:
             "message_head": "".join(msg[:12]), "bits_head": "".join(CODE[s] for s in msg[:12])}
 
 
+# %% [markdown]
+# ## 4. Jensen for the log, by Monte Carlo and exactly
+
+# %%
 def jensen(n: int, out: Path) -> dict:
     # X ~ U(0.5, 4): E[log X] = [x log x - x] / 3.5 over [0.5, 4];  log E[X] = log 2.25
     lo, hi = 0.5, 4.0
@@ -135,6 +171,10 @@ def jensen(n: int, out: Path) -> dict:
             "jensen_log_E_exact": math.log((lo + hi) / 2)}
 
 
+# %% [markdown]
+# ## Run (`python demos/probability_basics.py`)
+
+# %%
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=200_000, help="Monte Carlo draws (KL check, Jensen)")
@@ -174,5 +214,6 @@ def main(argv=None) -> dict:
     return r
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main(None if "__file__" in globals() else [])   # a notebook kernel's argv is not ours: the defaults

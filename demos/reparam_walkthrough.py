@@ -22,12 +22,32 @@ The gradients, derived by hand with the chain rule (each written in NumPy below,
 Each is printed next to autograd's value (``loss.backward()`` with ``retain_grad()`` on the
 intermediate tensors) and a central finite difference [L(q + d) - L(q - d)] / 2d (for an intermediate q,
 the forward pass is restarted from the perturbed q).  The demo also writes the computation graph
-(``minigen.viz.graph``) and the backward trace (``loss.backward(trace=True)``), then takes the SGD step.
+(``minigen.viz.graph``, pictures by ``minigen.viz.draw``), the backward trace (``loss.backward(trace=True)``)
+and a page that steps through it (``minigen.viz.backward_page``: backprop.html), then takes the SGD step.
 
 Run:  python demos/reparam_walkthrough.py [--eps 0.7] [--s2 0.5] [--lr 0.1] [--seed N]
       (without --seed the weights are the fixed, hand-picked values of docs/reparam_walkthrough.md;
        with --seed they are drawn from N(0, 1))
 """
+# %% [markdown]
+# # One VAE step by hand: backprop through the reparameterization
+#
+# The VAE of the course: $p(z) = \mathcal{N}(0, I)$, $p(x|z) = \mathcal{N}(x; D(z), s^2 I)$ and an encoder
+# $q(z|x) = \mathcal{N}(\mu, \sigma^2)$. The loss is the negative ELBO, reconstruction plus prior matching,
+#
+# $$L = -\mathbb{E}_{q}[\log p(x|z)] + D_{KL}\big(q(z|x) \,\|\, p(z)\big),$$
+#
+# with the one sample $z = \mu + \sigma \epsilon$ (the reparameterization trick: $\epsilon$ fixed, so $z$ is
+# differentiable in $\mu$ and $\log\sigma^2$). Every gradient is derived by hand with the chain rule and compared
+# with autograd and finite differences; where two paths meet ($\mu$ feeds $z$ and the KL) the gradients add:
+#
+# $$\frac{\partial L}{\partial \mu} = \frac{\partial L}{\partial z} + \mu, \qquad
+# \frac{\partial L}{\partial \log\sigma^2} = \frac{\partial L}{\partial z}\,\frac{\epsilon\sigma}{2} + \frac{\sigma^2 - 1}{2}.$$
+#
+# The demo also draws the graph (`graph.svg`, `graph.png`) and writes `backprop.html`, a page that steps through
+# the backward pass op by op.
+
+# %%
 from __future__ import annotations
 
 import argparse
@@ -36,12 +56,12 @@ import io
 import json
 import math
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()   # a notebook: its folder
+sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 import numpy as np  # noqa: E402
 
@@ -50,6 +70,10 @@ import minigen.functional as F  # noqa: E402
 from minigen.models.vae import VAE  # noqa: E402
 from minigen.optim import SGD  # noqa: E402
 
+# %% [markdown]
+# The fixed example and weights, the model, and the forward pass node by node (each intermediate named, so the graph reads like the equations).
+
+# %%
 # the fixed example and weights of the docs page (shapes as minigen stores them: W is (out, in))
 X = [[0.9, -0.3]]
 WEIGHTS = {
@@ -103,6 +127,10 @@ def forward(model: VAE, x, eps, inject: dict | None = None) -> dict:
     return v
 
 
+# %% [markdown]
+# ## The chain rule written out in NumPy, no autograd
+
+# %%
 def by_hand(P: dict, x: np.ndarray, eps: float, s2: float) -> tuple[dict, dict]:
     """Forward values and every gradient, in plain NumPy from the formulas (host float64 arrays)."""
     We, be = P["encoder.0.weight"], P["encoder.0.bias"]
@@ -168,6 +196,10 @@ ORDER = ("xhat", "decoder.2.weight", "decoder.2.bias", "g", "c", "decoder.0.weig
          "encoder.0.weight", "encoder.0.bias")
 
 
+# %% [markdown]
+# ## Central finite differences, the referee
+
+# %%
 def finite_differences(model: VAE, x, eps, fwd_host: dict, delta: float) -> dict:
     """Central differences of the loss: for each parameter element, and for each intermediate node's
     element (forward restarted from the perturbed node, everything upstream held)."""
@@ -224,6 +256,10 @@ def _stable_ids(dot: str) -> str:
     return re.sub(r"\b([tf])\d{6,}\b", sub, dot)
 
 
+# %% [markdown]
+# ## Run: forward, graph, traced backward, the three-way table, the SGD step
+
+# %%
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--eps", type=float, default=0.7, help="the fixed noise draw eps (default 0.7)")
@@ -281,16 +317,10 @@ def main(argv=None) -> dict:
     # ---------------- 2. the graph ----------------
     dot = _stable_ids(mg.viz.graph(loss))
     (out / "graph.dot").write_text(dot)
-    graph_files = ["graph.dot"]
-    if shutil.which("dot"):
-        mg.viz.graph(loss, str(out / "graph.svg"))
-        graph_files.append("graph.svg")
     n_ops = sum(1 for line in dot.splitlines() if "shape=box" in line)
     n_tensors = sum(1 for line in dot.splitlines() if "shape=ellipse" in line)
-    say(f"\n== 2. the computation graph: {n_ops} ops, {n_tensors} tensors -> "
-        + ", ".join(str(out / f) for f in graph_files)
-        + ("" if shutil.which("dot") else "  (Graphviz 'dot' not installed: DOT text only; paste it into any "
-           "Graphviz viewer)") + " ==")
+    say(f"\n== 2. the computation graph: {n_ops} ops, {n_tensors} tensors -> {out / 'graph.dot'} (the pictures "
+        "graph.svg / graph.png follow the backward, to show each gradient's norm) ==")
     say(dot)
 
     # ---------------- 3. backward, traced ----------------
@@ -301,8 +331,15 @@ def main(argv=None) -> dict:
     (out / "backward_trace.txt").write_text(trace)
     # the same graph again, now with each tensor's |grad| in its label
     (out / "graph_with_grads.dot").write_text(_stable_ids(mg.viz.graph(loss)))
+    # pictures with nothing but matplotlib (Graphviz's layout where it is installed), and the step-by-step page
+    graph_files = ["graph.dot"] + [mg.viz.draw(loss, out / f).name for f in ("graph.svg", "graph.png")]
+    page = mg.viz.backward_page(loss, out / "backprop.html",
+                                title="one VAE step: the backward pass through the reparameterization")
+    graph_files.append(page.name)
     say("\n== 3. loss.backward(trace=True) ==")
     say(trace, end="")
+    say(f"   pictures: {out / 'graph.svg'}, {out / 'graph.png'};  open {page} in a browser to step through "
+        "this backward pass op by op")
     auto = {k: v[k].grad.numpy() for k in NODES}
     auto.update({k: p.grad.numpy() for k, p in params.items()})
 
@@ -356,5 +393,15 @@ def main(argv=None) -> dict:
     return result
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main(None if "__file__" in globals() else [])   # a notebook kernel's argv is not ours: the defaults
+
+# %% [markdown]
+# In a notebook the picture shows here; open `runs/demos/reparam_walkthrough/backprop.html` in a browser to step
+# through the backward pass.
+
+# %%
+if "__file__" not in globals():
+    from IPython.display import SVG, display
+    display(SVG(filename="runs/demos/reparam_walkthrough/graph.svg"))

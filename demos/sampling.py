@@ -7,6 +7,20 @@
 Run:  python demos/sampling.py [--n 20000] [--seed 0] [--out runs/demos/sampling]
 Writes discrete.png, inverse_transform.png, rejection.png and prints the test statistics.
 """
+# %% [markdown]
+# # Sampling a distribution you can write down
+#
+# The course's statistical view of generation: the data are **samples** of a probability distribution, and if we
+# know its density we can sample from it directly. Three ways, each checked here against the distribution:
+#
+# * **discrete** -- the CDF $P_i = \sum_{j \le i} p_j$; draw $u \sim \mathcal{U}(0, 1)$ and take $x_i$ with
+#   $P_{i-1} \le u < P_i$;
+# * **inverse transform** -- for $p(x) = \frac{3}{8} x^2$ on $[0, 2]$ the CDF is $F(x) = x^3 / 8$, so
+#   $x = F^{-1}(u) = 2 \sqrt[3]{u}$;
+# * **rejection** -- when $F^{-1}$ is unknown: draw $x \sim q$ from an envelope with $M q(x) \ge p(x)$, draw
+#   $h \sim \mathcal{U}(0, M q(x))$ and keep $x$ when $h \le p(x)$ (a fraction $1/M$ is kept).
+
+# %%
 from __future__ import annotations
 
 import argparse
@@ -15,7 +29,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()   # a notebook: its folder
+sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 import matplotlib  # noqa: E402
 
@@ -28,6 +43,10 @@ import minigen as mg  # noqa: E402
 import minigen.distributions as D  # noqa: E402
 from minigen.backend import xp  # noqa: E402
 
+# %% [markdown]
+# The distributions: a 5-value discrete one, a two-Gaussian mixture for rejection, and its envelope $q$.
+
+# %%
 P = [0.1, 0.2, 0.05, 0.4, 0.25]
 
 
@@ -61,6 +80,12 @@ def host_cdf(pdf, lo, hi, m=200_001):
     return lambda x: np.interp(x, t, F / F[-1])
 
 
+# %% [markdown]
+# ## 1. Discrete: search the CDF
+# `searchsorted` finds $i$ with $P_{i-1} \le u < P_i$; the histogram of the draws is compared with $p$ by a
+# $\chi^2$ test.
+
+# %%
 def discrete_part(n, out: Path) -> float:
     idx = mg.to_host(D.sample_discrete(P, n))
     counts = np.bincount(idx, minlength=len(P))
@@ -85,6 +110,10 @@ def discrete_part(n, out: Path) -> float:
     return float(pval)
 
 
+# %% [markdown]
+# ## 2. Inverse transform: $x = 2 u^{1/3}$ has density $\frac{3}{8} x^2$
+
+# %%
 def inverse_part(n, out: Path):
     exact = mg.to_host(D.inverse_transform_sample(lambda u: 2.0 * u ** (1.0 / 3.0), n))
     numeric = mg.to_host(D.numeric_inverse_transform_sample(lambda t: 3.0 / 8.0 * t ** 2, 0.0, 2.0, n))
@@ -107,6 +136,10 @@ def inverse_part(n, out: Path):
     return float(p_exact), float(p_numeric)
 
 
+# %% [markdown]
+# ## 3. Rejection sampling under the envelope $M q(x)$
+
+# %%
 def rejection_part(n, out: Path, seed: int):
     t = np.linspace(-10, 10, 100_001)
     M = 1.02 * float(np.max(on_host(mixture_pdf, t) / on_host(q_pdf, t)))   # envelope: just above sup p/q
@@ -140,6 +173,10 @@ def rejection_part(n, out: Path, seed: int):
     return float(pval), res.acceptance_rate, res.acceptance_stderr, M
 
 
+# %% [markdown]
+# ## Run all three (`python demos/sampling.py --n 20000`)
+
+# %%
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=20_000, help="samples per method")
@@ -165,5 +202,6 @@ def main(argv=None) -> dict:
             "acceptance_rate": rate, "acceptance_stderr": rate_se, "one_over_M": 1 / M, "M": M}
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main(None if "__file__" in globals() else [])   # a notebook kernel's argv is not ours: the defaults

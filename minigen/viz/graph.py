@@ -80,6 +80,7 @@ def render(dot: str, path: str) -> Path:
     if exe is None:
         raise RuntimeError(f"rendering {path.name} needs Graphviz's 'dot' program, which is not installed "
                            "(apt-get install graphviz / brew install graphviz); the DOT text itself is "
-                           "returned by minigen.viz.graph(t) and can be pasted into any Graphviz viewer")
+                           "returned by minigen.viz.graph(t) and can be pasted into any Graphviz viewer, and "
+                           "minigen.viz.draw(t, path) draws .svg / .png without Graphviz")
     subprocess.run([exe, f"-T{fmt}", "-o", str(path)], input=dot.encode(), check=True)
     return path

@@ -5,6 +5,8 @@ from helpers import load_demo
 def test_vanishing_gradients_demo(tmp_path):
     r = load_demo("gan_vanishing_gradients").main(["--d-steps", "300", "--out", str(tmp_path)])
     assert (tmp_path / "gradient_norms.png").stat().st_size > 0 and (tmp_path / "discriminator.png").exists()
+    page = (tmp_path / "backprop.html").read_text()
+    assert "Softplus" in page and "G.0.weight" in page and "y&#x27; = sigmoid(x)" in page
     assert r["final_accuracy"] > 0.97 and r["final_D_fake"] < 0.01
     assert r["minimax_drop"] > 5                     # the saturating gradient collapses as D wins ...
     assert r["nonsaturating_drop"] < 1.5             # ... the non-saturating one stays near its peak

@@ -41,6 +41,12 @@ def test_reparam_walkthrough_hand_gradients(tmp_path, capsys, seed):
     trace = (tmp_path / "backward_trace.txt").read_text()
     assert trace.startswith("backward from") and "Linear" in trace and "Exp" in trace
     assert (tmp_path / "table.md").read_text().count("\n") == len(table) + 2
+    # the pictures and the page, with nothing but matplotlib (the browser test steps through the page)
+    assert r["graph_files"] == ["graph.dot", "graph.svg", "graph.png", "backprop.html"]
+    svg = (tmp_path / "graph.svg").read_text()
+    assert "reparameterization" in (tmp_path / "backprop.html").read_text()
+    for label in ("Linear", "logvar", "Exp", "encoder.0.weight", "|grad|"):
+        assert label in svg, label
     out = capsys.readouterr().out
     assert "loss.backward(trace=True)" in out and "dL/dlogvar" in out
 
