@@ -143,9 +143,9 @@ def product(a, b):
     """a * b inside a backward rule: for raw arrays of some size, written into a reused buffer (the
     backward's big temporaries would otherwise be fresh, page-faulting memory every step); Tensors (under
     create_graph) multiply as recorded ops."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
+    if isinstance(a, Tensor) or isinstance(b, Tensor) or not (hasattr(a, "shape") and hasattr(b, "shape")):
         return a * b
-    if max(getattr(a, "size", 1), getattr(b, "size", 1)) < workspace.SMALL:
+    if max(a.size, b.size) < workspace.SMALL:
         return a * b
     shape = a.shape if a.shape == b.shape else xp.broadcast_shapes(a.shape, b.shape)
     return xp.multiply(a, b, out=workspace.empty(shape, xp.result_type(a, b)))
