@@ -106,11 +106,12 @@ def test_env_var_selects_backend():
 
 
 def test_core_modules_do_not_import_numpy_for_math():
-    """Only the backend (and host-side helpers for files, plots and the CLI) may import NumPy."""
+    """Only the backend (and host-side helpers for files, pictures and the CLI) may import NumPy: viz works
+    on host copies of what it draws."""
     import pathlib
     import re
     root = pathlib.Path(mg.__file__).parent
-    allowed = re.compile(r"(backend|/data/|viz/plots|cli|serialization|training/)")
+    allowed = re.compile(r"(backend|/data/|/viz/|cli|serialization|training/)")
     offenders = []
     for f in root.rglob("*.py"):
         rel = f.relative_to(root).as_posix()
