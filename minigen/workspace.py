@@ -18,7 +18,7 @@ import sys
 from minigen import backend
 from minigen.backend import xp
 
-PER_SHAPE = 8
+PER_SHAPE = 32
 LIMIT_BYTES = 512 << 20
 SMALL = 1 << 14              # elements: smaller arrays are cheap from malloc, and not worth a lookup
 

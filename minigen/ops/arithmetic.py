@@ -18,14 +18,14 @@ from __future__ import annotations
 import math
 
 from minigen.autograd.function import Function
-from minigen.ops.shape import product, reshape, shape_of, swap_last, unbroadcast
+from minigen.ops.shape import buffered, product, reshape, shape_of, swap_last, unbroadcast
 
 
 class Add(Function):
     broadcasts = True
 
     def forward(self, a, b):
-        return a + b
+        return buffered("add", a, b)
 
     def backward(self, gy, a, b, y):
         ga, gb = self.needs_grad
@@ -59,7 +59,7 @@ class Mul(Function):
     broadcasts = True
 
     def forward(self, a, b):
-        return a * b
+        return buffered("multiply", a, b)
 
     def backward(self, gy, a, b, y):
         ga, gb = self.needs_grad

@@ -108,7 +108,7 @@ def tanh(x):
 
 class ReLU(Function):
     def forward(self, x):
-        return xp.maximum(x, 0)
+        return xp.maximum(x, 0, out=workspace.empty(x.shape, x.dtype))
 
     def backward(self, gy, x, y):
         return product(gy, data_of(x) > 0)
@@ -137,7 +137,7 @@ class LeakyReLU(Function):
         return xp.multiply(x, f, out=workspace.empty(x.shape, x.dtype))
 
     def backward(self, gy, x, y):
-        return gy * self.saved
+        return product(gy, self.saved)
 
 
 def leaky_relu(x, negative_slope: float = 0.01):

@@ -139,16 +139,21 @@ def sum_to(x, shape):
     return SumTo(shape)(x)
 
 
-def product(a, b):
-    """a * b inside a backward rule: for raw arrays of some size, written into a reused buffer (the
-    backward's big temporaries would otherwise be fresh, page-faulting memory every step); Tensors (under
-    create_graph) multiply as recorded ops."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor) or not (hasattr(a, "shape") and hasattr(b, "shape")):
-        return a * b
-    if max(a.size, b.size) < workspace.SMALL:
-        return a * b
+def buffered(ufunc: str, a, b):
+    """``xp.<ufunc>(a, b)`` for raw arrays of some size written into a reused buffer (a step's big
+    temporaries would otherwise be fresh, page-faulting memory every time: minigen/workspace.py); small
+    arrays, Python numbers and Tensors (a backward under create_graph) take the plain operator path."""
+    f = getattr(xp, ufunc)
+    if isinstance(a, Tensor) or isinstance(b, Tensor) or not (hasattr(a, "shape") and hasattr(b, "shape")) \
+            or max(a.size, b.size) < workspace.SMALL:
+        return f(a, b)
     shape = a.shape if a.shape == b.shape else xp.broadcast_shapes(a.shape, b.shape)
-    return xp.multiply(a, b, out=workspace.empty(shape, xp.result_type(a, b)))
+    return f(a, b, out=workspace.empty(shape, xp.result_type(a, b)))
+
+
+def product(a, b):
+    """a * b inside a backward rule (raw arrays into a reused buffer, Tensors recorded): see buffered."""
+    return a * b if isinstance(a, Tensor) or isinstance(b, Tensor) else buffered("multiply", a, b)
 
 
 def unbroadcast(g, like):
