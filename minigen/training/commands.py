@@ -222,6 +222,8 @@ def _zoo_args(p):
     p.add_argument("--seeds", type=int, default=None, help="seeds per variant (default: each variant's own)")
     p.add_argument("--docs", default="docs/zoo.md", help="where to write the table (default docs/zoo.md)")
     p.add_argument("--runs", default="runs/zoo", help="where the checks' run folders go (default runs/zoo)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="runs at a time, each in its own process (default 1; e.g. the number of cores)")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -231,6 +233,8 @@ def cmd_zoo(args) -> int:
     from minigen.zoo.report import run_checks, write_report
     if args.seeds is not None and args.seeds < 1:
         raise ConfigError(f"--seeds must be positive, got {args.seeds}")
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs must be positive, got {args.jobs}")
     chosen = [variant(n) for n in args.variants] if args.variants else list(load_all().values())
     if not args.check:
         done = {}
@@ -245,7 +249,7 @@ def cmd_zoo(args) -> int:
         for r in [header] + rows:
             print("".join(f"{c:<{w}}" for c, w in zip(r[:4], widths)) + r[4])
         return 0
-    rows = run_checks(chosen, args.seeds, Path(args.runs), quiet=args.quiet)
+    rows = run_checks(chosen, args.seeds, Path(args.runs), quiet=args.quiet, jobs=args.jobs)
     path = write_report(rows, Path(args.docs))
     print(f"wrote {path}")
     return 0 if all(r["passed"] for r in rows) else 1

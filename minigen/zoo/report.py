@@ -58,6 +58,9 @@ def _cpu() -> str:
 
 def _fit(v: Variant, config: dict, seed: int, run_dir: Path, quiet: bool, threads: int) -> dict:
     from threadpoolctl import threadpool_limits
+
+    from minigen.threads import set_num_threads
+    set_num_threads(threads)
     with threadpool_limits(limits=threads, user_api="blas"):
         t0 = time.perf_counter()
         res = v.fit(config, seed=seed, out=run_dir, quiet=quiet)
@@ -65,23 +68,42 @@ def _fit(v: Variant, config: dict, seed: int, run_dir: Path, quiet: bool, thread
     return {k: x for k, x in res.items() if k not in ("history", "figures")}
 
 
-def check(v: Variant, seeds: int | None, out_dir: Path, quiet: bool = True) -> dict:
-    """One variant's row: all its seeds at one BLAS thread, seed 0 again at two, the verdict and provenance.
-    The run folders go to ``out_dir/<variant>/seed<k>``."""
+def _fit_by_name(name: str, config: dict, seed: int, run_dir: Path, quiet: bool, threads: int,
+                 backend_name: str) -> dict:
+    """_fit in a worker process (a Variant does not pickle; its name does), on the parent's backend."""
+    from minigen.backend import set_backend
+    from minigen.zoo.registry import variant
+    set_backend(backend_name)
+    return _fit(variant(name), config, seed, run_dir, quiet, threads)
+
+
+def _plan(v: Variant, seeds: int | None, out_dir: Path) -> list[tuple]:
+    """A variant's runs: every seed at one BLAS thread, then seed 0 at MARGIN_THREADS."""
     n = seeds or v.seeds
-    config = v.config()
-    t0 = time.perf_counter()
-    results = [_fit(v, config, seed, out_dir / v.name / f"seed{seed}", quiet, 1) for seed in range(n)]
-    rerun = _fit(v, config, 0, out_dir / v.name / f"seed0-threads{MARGIN_THREADS}", True, MARGIN_THREADS)
+    return [(seed, out_dir / v.name / f"seed{seed}", 1) for seed in range(n)] + \
+        [(0, out_dir / v.name / f"seed0-threads{MARGIN_THREADS}", MARGIN_THREADS)]
+
+
+def _row(v: Variant, config: dict, fits: list[dict], out_dir: Path) -> dict:
+    results, rerun = fits[:-1], fits[-1]
     row = {"name": v.name, "title": v.title, "paper": v.paper, "idea": v.idea, "data": v.data,
-           "criterion": v.criterion, "seeds": list(range(n)), "seeds_required": v.seeds,
+           "criterion": v.criterion, "seeds": list(range(len(results))), "seeds_required": v.seeds,
            "config": {k: x for k, x in config.items() if k != "seed"}, "results": results,
            "margin_rerun": {"seed": 0, "threads": MARGIN_THREADS, "results": rerun},
-           "seconds": round(time.perf_counter() - t0, 1), "provenance": provenance()}
+           "seconds": round(sum(f["seconds"] for f in fits), 1), "provenance": provenance()}
     row.update(judge_row(v, row))
     fig = out_dir / v.name / "seed0" / v.figure
     row["figure"] = str(fig) if fig.exists() else None
     return row
+
+
+def check(v: Variant, seeds: int | None, out_dir: Path, quiet: bool = True) -> dict:
+    """One variant's row: all its seeds at one BLAS thread, seed 0 again at two, the verdict and provenance
+    (``seconds``: the runs' times added up).  The run folders go to ``out_dir/<variant>/seed<k>``."""
+    config = v.config()
+    fits = [_fit(v, config, seed, d, quiet if threads == 1 else True, threads)
+            for seed, d, threads in _plan(v, seeds, Path(out_dir))]
+    return _row(v, config, fits, Path(out_dir))
 
 
 def judge_row(v: Variant, row: dict) -> dict:
@@ -97,13 +119,35 @@ def judge_row(v: Variant, row: dict) -> dict:
             "verdict": verdict}
 
 
-def run_checks(variants: list[Variant], seeds: int | None, out_dir: Path, quiet: bool = True) -> list[dict]:
-    rows = []
-    for v in variants:
-        row = check(v, seeds, Path(out_dir), quiet)
-        rows.append(row)
-        print(f"{v.name:<12} {row['verdict']:<16} {row['measured']}  ({row['seconds']} s)")
+def run_checks(variants: list[Variant], seeds: int | None, out_dir: Path, quiet: bool = True,
+               jobs: int = 1) -> list[dict]:
+    """Every variant's row; with ``jobs`` > 1 the runs of all variants go to that many worker processes
+    (each run's numbers depend on its seed and BLAS threads only, not on what runs beside it)."""
+    out_dir = Path(out_dir)
+    if jobs <= 1:
+        rows = []
+        for v in variants:
+            rows.append(check(v, seeds, out_dir, quiet))
+            _print_row(rows[-1])
+        return rows
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from minigen.backend import get_backend
+    configs = {v.name: v.config() for v in variants}
+    ctx = multiprocessing.get_context("spawn")     # fresh interpreters: no state forked from this one
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = {v.name: [pool.submit(_fit_by_name, v.name, configs[v.name], seed, d, True, threads,
+                                        get_backend())
+                            for seed, d, threads in _plan(v, seeds, out_dir)] for v in variants}
+        rows = []
+        for v in variants:
+            rows.append(_row(v, configs[v.name], [f.result() for f in futures[v.name]], out_dir))
+            _print_row(rows[-1])
     return rows
+
+
+def _print_row(row: dict) -> None:
+    print(f"{row['name']:<12} {row['verdict']:<16} {row['measured']}  ({row['seconds']} s)", flush=True)
 
 
 def _cell(text) -> str:

@@ -67,3 +67,14 @@ def test_fast_variants_reproduce_their_stored_seed_0(row):
     for key, stored in _numbers(row["results"][0]):
         got = again[key]
         assert got == stored or abs(got - stored) <= TOLERANCE * max(1.0, abs(stored)), (key, got, stored)
+
+
+def test_runs_in_worker_processes_give_the_same_rows(tmp_path, monkeypatch):
+    v = VARIANTS["aae"]
+    fast = v.config(**v.fast)
+    monkeypatch.setattr(Variant, "config", lambda self, **kw: dict(fast))
+    one = report.run_checks([v], 1, tmp_path / "one", jobs=1)[0]
+    two = report.run_checks([v], 1, tmp_path / "two", jobs=2)[0]
+    assert dict(_numbers(one["results"][0])) == dict(_numbers(two["results"][0]))
+    assert dict(_numbers(one["margin_rerun"]["results"])) == dict(_numbers(two["margin_rerun"]["results"]))
+    assert one["verdict"] == two["verdict"]
