@@ -22,6 +22,9 @@ assigned to their nearest mode if of high quality; the code's purity is the frac
 majority mode.  Purity alone would also be perfect for a G collapsed onto one mode (every code "pure"),
 so the criterion also asks the codes' majority modes to be 8 distinct modes, and the mixture bar of every
 2-D variant; with lambda = 0 codes mix modes or collapse.
+
+Good practice that is not the paper's idea (tuned on seeds 0-2 against the mixture bar): 6,000 steps with
+Adam decayed linearly to 0 over the last 60% of the run, so the samples settle within a mode's width.
 """
 from __future__ import annotations
 
@@ -101,7 +104,7 @@ class InfoGANGame(GAN):
 
 class InfoGANTask(ToyVariant):
     title = "InfoGAN"
-    defaults = {**TOY_DEFAULTS, "steps": 1500, "n_codes": 8, "lam": 1.0, "per_code": 1000}
+    defaults = {**TOY_DEFAULTS, "steps": 6000, "lr_decay_start": 0.4, "lr_final": 0.0, "n_codes": 8, "lam": 1.0, "per_code": 1000}
 
     def make_gan(self):
         c = self.config

@@ -83,8 +83,14 @@ class LSGANTask(ToyVariant):
         return LeastSquaresGAN(*self.players(), coding=c["coding"], n_critic=c["n_critic"], latent_dim=c["latent_dim"])
 
 
+# (0, 1, 1) does better with the plain toy players on standardised data: 3/5 seeds reach the mixture bar
+# (seeds 3 and 4 keep 7 of 8 modes); the (-1, 1, 0) settings above reach it on none
+TUNED_01 = {"steps": 10000, "activation": "relu", "latent_dim": 2, "lr_g": 1e-3, "lr_d": 1e-3, "lr_final": 0.0,
+            "lr_decay_start": 0.4, "standardize": True}
+
+
 class LSGAN01Task(LSGANTask):
-    defaults = {**LSGANTask.defaults, "coding": "0,1,1"}
+    defaults = {**LSGANTask.defaults, **TUNED_01, "coding": "0,1,1"}
 
 
 def _register(name, task):

@@ -18,6 +18,10 @@ The miniature keeps spectral normalisation of every discriminator layer (one pow
 persistent u, gradient through sigma) and the hinge loss, on the 8-Gaussian ring with MLPs; it drops the
 CNNs, CIFAR/STL/ImageNet and the IS/FID evaluation.  It also reports the largest deviation from 1 of the
 trained layers' true spectral norms sigma_SVD(W / sigma_estimate): the estimate keeps tracking the weight.
+
+Good practice that is not the paper's idea (tuned on seeds 0-2 against the mixture bar): standardised data
+(the ring scaled to unit variance for training, samples mapped back), Adam at 1e-3 for both nets (the
+paper's betas and n_dis = 5 kept), 6,000 steps with the rate decayed linearly to 0 over the last 60%.
 """
 from __future__ import annotations
 
@@ -62,8 +66,8 @@ class SNGANTask(ToyVariant):
     title = "SN-GAN"
     # the paper's Adam(2e-4, 0, 0.9) with n_dis = 5 (with n_dis = 1 the 1-Lipschitz D lags and G can collapse);
     # the learning rates fall to 5% over the second half so the samples settle
-    defaults = {**TOY_DEFAULTS, "steps": 2000, "lr_g": 2e-4, "lr_d": 2e-4, "betas": [0.0, 0.9], "n_critic": 5,
-                "lr_final": 0.05}
+    defaults = {**TOY_DEFAULTS, "steps": 6000, "lr_g": 1e-3, "lr_d": 1e-3, "betas": [0.0, 0.9], "n_critic": 5,
+                "standardize": True, "lr_final": 0.0, "lr_decay_start": 0.4}
 
     def make_gan(self):
         c = self.config
