@@ -5,7 +5,7 @@ Every function here accepts Tensors (and records the op when an input requires g
 registry (:mod:`minigen.ops.registry`); a test fails when one is missing.
 """
 from minigen.ops.arithmetic import add, astype, div, matmul, mul, neg, pow, sub
-from minigen.ops.conv import conv2d, conv_transpose2d
+from minigen.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from minigen.ops.elementwise import (abs, clip, exp, leaky_relu, log, log_sigmoid, maximum, minimum, relu,
                                      sigmoid, softplus, sqrt, tanh, where)
 from minigen.ops.embedding import embedding
@@ -14,6 +14,7 @@ from minigen.ops.losses import (binary_cross_entropy_with_logits, cross_entropy,
 from minigen.ops.nn import dropout, linear, log_softmax, softmax
 from minigen.ops.normalization import batch_norm, instance_norm, layer_norm
 from minigen.ops.pooling import avg_pool2d, max_pool2d
+from minigen.ops.recurrent import gru_cell, lstm_cell, rnn_cell
 from minigen.ops.reduction import logsumexp, max, mean, min, sum, var
 from minigen.ops.shape import (broadcast_to, concatenate, getitem, pad, reshape, split, stack, sum_to,
                                transpose)
@@ -32,7 +33,9 @@ __all__ = [
     # networks
     "linear", "softmax", "log_softmax", "dropout",
     # convolution, pooling, upsampling
-    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "upsample", "pixel_shuffle", "pad",
+    "conv1d", "conv_transpose1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "upsample", "pixel_shuffle", "pad",
+    # recurrent cells
+    "rnn_cell", "lstm_cell", "gru_cell",
     # normalisation, embedding
     "batch_norm", "instance_norm", "layer_norm", "embedding",
     # losses

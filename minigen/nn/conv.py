@@ -1,4 +1,5 @@
-"""Convolutional layers and their companions: Conv2d, ConvTranspose2d, Upsample, Unflatten."""
+"""Convolutional layers and their companions: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Upsample,
+Unflatten."""
 from __future__ import annotations
 
 import math
@@ -28,6 +29,10 @@ class _ConvNd(Module):
     def _check(self, x):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"{self!r}: expected input (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+
+    def _check1d(self, x):
+        if x.ndim != 3 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{self!r}: expected input (N, {self.in_channels}, L), got {tuple(x.shape)}")
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
@@ -67,6 +72,46 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, x):
         self._check(x)
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+
+def _single(v) -> tuple:
+    return (v,) if isinstance(v, int) else tuple(v)
+
+
+class Conv1d(_ConvNd):
+    """y = conv1d(x, W) + b with x (N, in, L), W (out, in/groups, k)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, dtype=None):
+        super().__init__()
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride, self.padding, self.dilation = (_single(kernel_size), _single(stride),
+                                                                      _single(padding), _single(dilation))
+        (k,) = self.kernel_size
+        self._init_params((out_channels, in_channels // groups, k), in_channels // groups * k, bias, dtype)
+
+    def forward(self, x):
+        self._check1d(x)
+        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose1d(_ConvNd):
+    """The transposed 1-D convolution with W (in, out/groups, k), PyTorch's layout."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, dtype=None):
+        super().__init__()
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride, self.padding, self.dilation = (_single(kernel_size), _single(stride),
+                                                                      _single(padding), _single(dilation))
+        self.output_padding = _single(output_padding)
+        (k,) = self.kernel_size
+        self._init_params((in_channels, out_channels // groups, k), out_channels // groups * k, bias, dtype)
+
+    def forward(self, x):
+        self._check1d(x)
+        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
                                   self.groups, self.dilation)
 
 

@@ -14,6 +14,11 @@ again one of them (that is what makes gradient penalties on convolutional critic
 Shapes: x (N, C, H, W); w (O, C/groups, kh, kw); y (N, O, Ho, Wo) with
 Ho = (H + 2 p - d (kh - 1) - 1) // s + 1.
 
+1-D convolutions are the 2-D ones on images one row high: conv1d(x, w) with x (N, C, L), w (O, C/g, k) is
+conv2d(x (N, C, 1, L), w (O, C/g, 1, k)) with stride (1, s), padding (0, p), dilation (1, d), reshaped back
+to (N, O, Lo), Lo = (L + 2 p - d (k - 1) - 1) // s + 1; conv_transpose1d likewise.  Their derivatives are
+those of C, T and W (and of the reshapes around them).
+
 The columns are channel-major: im2col gives, per group, a matrix (C/g kh kw, N Ho Wo) whose long axis
 runs over the whole batch, so each op is one matrix product per group (the weight gradient sums over
 the batch inside the product).  im2col copies each of the kh*kw kernel taps as one strided slice (a
@@ -284,3 +289,45 @@ class Conv2dWeightGrad(Function):
 
 def conv2d_weight_grad(x, g, w_shape, geo: Geometry, cols=None):
     return Conv2dWeightGrad(w_shape, geo, keep_cols=_recorded(g), cols=cols)(x, g)
+
+
+def _single(v, who: str, what: str) -> int:
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"{who}: {what} must be an int or a 1-tuple, got {v!r}")
+        v = v[0]
+    return int(v)
+
+
+def _require_ncl(x, w, who: str, weight: str):
+    xs, ws = shape_of(x), shape_of(w)
+    if len(xs) != 3 or len(ws) != 3:
+        raise ValueError(f"{who}: input (N, C, L) and weight {weight} expected, got {xs} and {ws}")
+
+
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation of x (N, C, L) with w (O, C/groups, k), plus a bias b (O,): y (N, O, Lo)."""
+    _require_ncl(x, w, "conv1d", "(O, C/groups, k)")
+    s, p, d = (_single(v, "conv1d", n) for v, n in ((stride, "stride"), (padding, "padding"), (dilation, "dilation")))
+    (N, C, L), (O, Cg, k) = shape_of(x), shape_of(w)
+    y = conv2d(reshape(x, (N, C, 1, L)), reshape(w, (O, Cg, 1, k)), None, (1, s), (0, p), (1, d), groups)
+    y = reshape(y, (N, O, shape_of(y)[-1]))
+    if b is not None:
+        y = y + reshape(b, (1, -1, 1))
+    return y
+
+
+def conv_transpose1d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transposed 1-D convolution, PyTorch's layout: x (N, C_in, L), w (C_in, C_out/groups, k);
+    L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1."""
+    _require_ncl(x, w, "conv_transpose1d", "(C_in, C_out/groups, k)")
+    s, p, op, d = (_single(v, "conv_transpose1d", n) for v, n in
+                   ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"),
+                    (dilation, "dilation")))
+    (N, C, L), (Ci, Cog, k) = shape_of(x), shape_of(w)
+    y = conv_transpose2d(reshape(x, (N, C, 1, L)), reshape(w, (Ci, Cog, 1, k)), None, (1, s), (0, p), (0, op),
+                         groups, (1, d))
+    y = reshape(y, (N, shape_of(y)[1], shape_of(y)[-1]))
+    if b is not None:
+        y = y + reshape(b, (1, -1, 1))
+    return y

@@ -162,6 +162,16 @@ REGISTRY: dict[str, list[Case]] = {
         _c(lambda x, w: F.conv_transpose2d(x, w, stride=3), (1, 2, 2, 2), (2, 1, 2, 2), label="stride > kernel"),
         _c(lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1), (3, 2, 2, 2), (2, 2, 3, 3),
            label="batch innermost (N >= W)")],
+    # 1-D convolutions: the 2-D ones on one-row images
+    "conv1d": [_c(F.conv1d, (2, 3, 7), (4, 3, 3), (4,)),
+               _c(lambda x, w: F.conv1d(x, w, stride=2, padding=1), (2, 2, 6), (3, 2, 3), label="stride 2, pad 1"),
+               _c(lambda x, w: F.conv1d(x, w, dilation=2, groups=2), (1, 4, 7), (2, 2, 2), label="dilation 2, groups 2"),
+               _c(lambda x, w: F.conv1d(x, w, stride=2), (5, 2, 8), (3, 2, 2), label="stride = kernel")],
+    "conv_transpose1d": [
+        _c(F.conv_transpose1d, (2, 3, 4), (3, 2, 3), (2,)),
+        _c(lambda x, w: F.conv_transpose1d(x, w, stride=2, padding=1, output_padding=1), (1, 2, 4), (2, 3, 4),
+           label="stride 2, output_padding"),
+        _c(lambda x, w: F.conv_transpose1d(x, w, groups=2, dilation=2), (2, 4, 3), (4, 1, 2), label="groups 2, dilation 2")],
     "max_pool2d": [_c(lambda x: F.max_pool2d(x, 2), (2, 2, 4, 4)),
                    _c(lambda x: F.max_pool2d(x, 3, stride=1, padding=1), (1, 2, 3, 4), label="3x3, pad 1")],
     "avg_pool2d": [_c(lambda x: F.avg_pool2d(x, 2), (2, 2, 4, 4)),
@@ -170,6 +180,16 @@ REGISTRY: dict[str, list[Case]] = {
                  _c(lambda x: F.upsample(x, 2, "bilinear"), (1, 2, 3, 3), label="bilinear")],
     "pixel_shuffle": [_c(lambda x: F.pixel_shuffle(x, 2), (1, 8, 2, 3))],
     "pad": [_c(lambda x: F.pad(x, (1, 2, 0, 1)), (2, 3, 3, 3)), _c(lambda x: F.pad(x, (2, 1), 0.5), (3, 4), label="1-D, value")],
+    # recurrent cells (x, h[, c], W_ih, W_hh, b_ih, b_hh); the LSTM's fused pointwise ops inside lstm_cell
+    "rnn_cell": [_c(F.rnn_cell, (3, 2), (3, 4), (4, 2), (4, 4), (4,), (4,)),
+                 _c(F.rnn_cell, (3, 2), (3, 4), (4, 2), (4, 4), label="no bias")],
+    "lstm_cell": [_c(F.lstm_cell, (3, 2), (3, 3), (3, 3), (12, 2), (12, 3), (12,), (12,)),
+                  _c(lambda x, h, c, wi, wh: F.lstm_cell(x, h, c, wi, wh)[0], (2, 3), (2, 2), (2, 2), (8, 3), (8, 2),
+                     dom=("wide",), label="h' only, wide, no bias"),
+                  _c(lambda x, h, c, wi, wh: F.lstm_cell(x, h, c, wi, wh)[1], (2, 3), (2, 2), (2, 2), (8, 3), (8, 2),
+                     label="c' only")],
+    "gru_cell": [_c(F.gru_cell, (3, 2), (3, 3), (9, 2), (9, 3), (9,), (9,)),
+                 _c(F.gru_cell, (2, 3), (2, 2), (6, 3), (6, 2), dom=("wide",), label="wide, no bias")],
     # normalisation, embedding
     "batch_norm": [_c(lambda x, w, b: F.batch_norm(x, weight=w, bias=b), (5, 3), (3,), (3,), label="2-D train"),
                    _c(lambda x, w, b: F.batch_norm(x, weight=w, bias=b), (3, 2, 3, 3), (2,), (2,), label="4-D train"),
