@@ -12,13 +12,14 @@ from minigen.ops.embedding import embedding
 from minigen.ops.losses import (binary_cross_entropy_with_logits, cross_entropy, gaussian_nll, kl_normal,
                                 kl_normal_standard, l1_loss, mse_loss)
 from minigen.ops.nn import dropout, linear, log_softmax, softmax
-from minigen.ops.normalization import batch_norm, instance_norm, layer_norm
+from minigen.ops.normalization import batch_norm, instance_norm, layer_norm, pixel_norm
 from minigen.ops.pooling import avg_pool2d, max_pool2d
 from minigen.ops.recurrent import gru_cell, lstm_cell, rnn_cell
 from minigen.ops.reduction import logsumexp, max, mean, min, sum, var
 from minigen.ops.shape import (broadcast_to, concatenate, getitem, pad, reshape, split, stack, sum_to,
                                transpose)
-from minigen.ops.upsampling import pixel_shuffle, upsample
+from minigen.ops.style import inject_noise, minibatch_stddev, modulated_conv2d
+from minigen.ops.upsampling import pixel_shuffle, resize, upsample
 
 __all__ = [
     # arithmetic
@@ -33,11 +34,14 @@ __all__ = [
     # networks
     "linear", "softmax", "log_softmax", "dropout",
     # convolution, pooling, upsampling
-    "conv1d", "conv_transpose1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "upsample", "pixel_shuffle", "pad",
+    "conv1d", "conv_transpose1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "upsample", "resize",
+    "pixel_shuffle", "pad",
     # recurrent cells
     "rnn_cell", "lstm_cell", "gru_cell",
     # normalisation, embedding
-    "batch_norm", "instance_norm", "layer_norm", "embedding",
+    "batch_norm", "instance_norm", "layer_norm", "pixel_norm", "embedding",
+    # progressive and style-based generators
+    "minibatch_stddev", "modulated_conv2d", "inject_noise",
     # losses
     "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "cross_entropy", "gaussian_nll",
     "kl_normal_standard", "kl_normal",

@@ -20,12 +20,18 @@ Built in, off by default:
 * ``pack=m`` (PacGAN, Lin et al. 2018): D judges m samples at once, all real or all fake, concatenated
   into one input of m * data_dim features; a batch of n samples becomes n / m packed inputs.
 * ``r1_gamma=g`` (R1, Mescheder et al. 2018): D's loss gains g/2 E_x[ ||grad_x D(x)||^2 ] on real
-  (packed) inputs, trained by double backprop (``grad(..., create_graph=True)``).
+  (packed) inputs, trained by double backprop (``grad(..., create_graph=True)``).  ``r1_every=k`` makes it
+  lazy (StyleGAN2, Karras et al. 2020, section 3.1): only every k-th D update (those with
+  (step n_critic + i) mod k = 0) carries the penalty, weighted k g so that its average pull is unchanged.
+* ``g_regularizer(step)``: a term added to G's loss at a step (None: nothing), e.g. StyleGAN2's lazy
+  path-length penalty (:class:`PathLengthPenalty`).
 * ``ema=d``: an exponential moving average of G's weights (:class:`minigen.nn.EMA`), ``sampler``.
 * ``reuse_fake=True`` (the DCGAN reference code): G's step reuses the last D step's G(z) instead of
   drawing fresh latents, saving one forward pass of G.
 """
 from __future__ import annotations
+
+import math
 
 from minigen import backend, losses
 from minigen import functional as F
@@ -71,19 +77,22 @@ class GAN(Module):
 
     def __init__(self, generator: Module, discriminator: Module, loss: str = "nonsaturating", n_critic: int = 1,
                  latent_dim: int | None = None, latent: str = "normal", pack: int = 1, r1_gamma: float = 0.0,
-                 ema: float = 0.0, ema_warmup: bool = True, ema_start: int = 0, reuse_fake: bool = False):
+                 ema: float = 0.0, ema_warmup: bool = True, ema_start: int = 0, reuse_fake: bool = False,
+                 r1_every: int = 1):
         super().__init__()
         if loss not in losses.GENERATOR_LOSSES:
             raise ValueError(f"GAN: loss must be one of {losses.GENERATOR_LOSSES}, got {loss!r}")
         if latent not in LATENTS:
             raise ValueError(f"GAN: latent must be one of {LATENTS}, got {latent!r}")
-        if int(pack) < 1 or r1_gamma < 0 or int(n_critic) < 1:
-            raise ValueError(f"GAN: pack and n_critic must be >= 1 and r1_gamma >= 0, got pack={pack}, "
-                             f"n_critic={n_critic}, r1_gamma={r1_gamma}")
+        if int(pack) < 1 or r1_gamma < 0 or int(n_critic) < 1 or int(r1_every) < 1:
+            raise ValueError(f"GAN: pack, n_critic and r1_every must be >= 1 and r1_gamma >= 0, got pack={pack}, "
+                             f"n_critic={n_critic}, r1_every={r1_every}, r1_gamma={r1_gamma}")
         self.generator, self.discriminator = generator, discriminator
         self.loss_kind, self.n_critic, self.latent = loss, int(n_critic), latent
         self.latent_dim = latent_dim or _in_features(generator)
         self.pack, self.r1_gamma, self.reuse_fake = int(pack), float(r1_gamma), bool(reuse_fake)
+        self.r1_every = int(r1_every)
+        self.r1_now = True            # whether the D update being taken carries the R1 penalty (lazy R1)
         if ema > 0:
             self.ema = EMA(generator, ema, warmup=ema_warmup, start=ema_start)
 
@@ -112,13 +121,14 @@ class GAN(Module):
         return self.discriminator(x)
 
     def d_loss(self, real, fake):
-        """The discriminator's loss on a real batch and a generated one (already detached from G)."""
-        if not self.r1_gamma:
+        """The discriminator's loss on a real batch and a generated one (already detached from G); with R1 on
+        this update, plus r1_every * r1_gamma * the penalty."""
+        if not (self.r1_gamma and self.r1_now):
             return losses.discriminator_loss(self.critic(real), self.critic(fake))
         real = real.detach().requires_grad_()
         real_logits = self.critic(real)
         loss = losses.discriminator_loss(real_logits, self.critic(fake))
-        return loss + self.r1_gamma * self.r1_penalty(real, real_logits)
+        return loss + (self.r1_every * self.r1_gamma) * self.r1_penalty(real, real_logits)
 
     def r1_penalty(self, real: Tensor, real_logits: Tensor) -> Tensor:
         """1/2 E[ ||grad_x D(x)||^2 ] over the (packed) real inputs, differentiable (create_graph)."""
@@ -137,6 +147,9 @@ class GAN(Module):
     def after_d_step(self) -> None:
         """Runs after every discriminator update (e.g. WGAN's weight clipping)."""
 
+    def g_regularizer(self, step: int):
+        """A term added to G's loss at generator update ``step`` (a scalar Tensor), or None (the default)."""
+
     # --- the step ---
     def train_step(self, next_real, opt_d, opt_g, step: int = 0, latent=None) -> dict:
         """``critic_steps(step)`` discriminator updates, one generator update, the EMA.  ``next_real()`` gives
@@ -152,16 +165,22 @@ class GAN(Module):
             else:
                 with no_grad():
                     d_fake = self.generate(z)
+            self.r1_now = (step * self.n_critic + i) % self.r1_every == 0
             d = self.d_loss(real, d_fake)
+            self.r1_now = True
             update(opt_d, d)
             self.after_d_step()
         if not (self.reuse_fake and k):
             fake = self.generate(self.latent_for(real) if latent is None else latent)
         g = self.g_loss(fake, real)
-        update(opt_g, g)
+        reg = self.g_regularizer(step)
+        update(opt_g, g if reg is None else g + reg)
         if hasattr(self, "ema"):
             self.ema.update(step)
-        return {"d_loss": d.detach(), "g_loss": g.detach()}
+        out = {"d_loss": d.detach(), "g_loss": g.detach()}
+        if reg is not None:
+            out["g_reg"] = reg.detach()
+        return out
 
     # --- sampling ---
     @property
@@ -173,6 +192,45 @@ class GAN(Module):
         """``n`` samples from the sampler (no graph); conditional variants return ``(x, labels)``."""
         with no_grad():
             return self.generate(self.sample_latent(n, generator), self.sampler)
+
+
+class PathLengthPenalty(Module):
+    """StyleGAN2's path-length regulariser (Karras et al. 2020, section 3.2, eq. 4): for per-layer latents
+    ws (N, L, w_dim) and images g(ws) (N, C, H, W),
+
+        y ~ N(0, I) / sqrt(H W)                      a random image direction, scaled so E||.|| is resolution-free
+        J^T y = grad_ws sum(g(ws) * y)                by backprop, kept in the graph (create_graph: double backprop)
+        l_n = sqrt(mean_layers sum_w (J^T y)^2)       the path length of sample n
+        a <- a + decay (mean_n l_n - a)               a running mean (a buffer: saved, resumed, no gradient)
+        penalty = weight * every * mean_n (l_n - a)^2
+
+    It pulls every |J^T y| towards one value, so that a fixed step in W changes the image by a fixed amount
+    in every direction (a smoother, better-conditioned generator); ``every`` > 1 applies it lazily, every
+    ``every``-th G step, scaled up to keep its average pull."""
+
+    def __init__(self, weight: float = 2.0, decay: float = 0.01, every: int = 4):
+        super().__init__()
+        if weight < 0 or not 0.0 < decay <= 1.0 or int(every) < 1:
+            raise ValueError(f"PathLengthPenalty: need weight >= 0, decay in (0, 1] and every >= 1, got weight="
+                             f"{weight}, decay={decay}, every={every}")
+        self.weight, self.decay, self.every = float(weight), float(decay), int(every)
+        self.register_buffer("mean", xp.zeros((1,), dtype=backend.default_float()))
+
+    def lengths(self, synthesis, ws: Tensor, generator=None) -> Tensor:
+        """l_n (N,) for the images ``synthesis(ws)``, differentiable (ws must require grad)."""
+        img = synthesis(ws)
+        H, W = img.shape[2:]
+        y = (generator or backend.rng()).normal(img.shape, dtype=img.dtype) / math.sqrt(H * W)
+        (g,) = grad(F.sum(img * y), [ws], create_graph=True)
+        return F.sqrt(F.mean(F.sum(g * g, 2), 1) + 1e-12)
+
+    def forward(self, synthesis, ws: Tensor, generator=None) -> Tensor:
+        """The penalty (a scalar Tensor); updates the running mean a (before the penalty uses it, as in the
+        authors' code)."""
+        lengths = self.lengths(synthesis, ws, generator)
+        a = self.mean + self.decay * (lengths.data.mean().astype(self.mean.dtype) - self.mean)
+        self.mean[...] = a
+        return (self.weight * self.every) * F.mean((lengths - a[0]) ** 2)
 
 
 class ConditionalGAN(GAN):

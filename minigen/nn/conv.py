@@ -1,4 +1,4 @@
-"""Convolutional layers and their companions: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Upsample,
+"""Convolutional layers and their companions: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Resize, Upsample,
 Unflatten."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 from minigen import backend
 from minigen import functional as F
 from minigen.nn import init
+from minigen.nn.layers import Equalized
 from minigen.nn.module import Module, Parameter
 
 
@@ -39,21 +40,29 @@ class _ConvNd(Module):
                 f"padding={self.padding}" + (f", groups={self.groups}" if self.groups > 1 else ""))
 
 
-class Conv2d(_ConvNd):
-    """y = conv2d(x, W) + b with W (out, in/groups, kh, kw)."""
+class Conv2d(_ConvNd, Equalized):
+    """y = conv2d(x, W) + b with W (out, in/groups, kh, kw); ``equalized=True``: the equalised learning rate
+    (:class:`minigen.nn.layers.Equalized`: W ~ N(0, 1) scaled by gain / sqrt(in/groups kh kw) at run time)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, dtype=None):
+                 bias=True, dtype=None, equalized: bool = False, gain: float = math.sqrt(2.0), lr_mul: float = 1.0,
+                 bias_init: float = 0.0):
         super().__init__()
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding, self.dilation = (_pair(kernel_size), _pair(stride),
                                                                       _pair(padding), _pair(dilation))
         kh, kw = self.kernel_size
-        self._init_params((out_channels, in_channels // groups, kh, kw), in_channels // groups * kh * kw, bias, dtype)
+        fan_in = in_channels // groups * kh * kw
+        self._init_params((out_channels, in_channels // groups, kh, kw), fan_in, bias, dtype)
+        self._equalize(equalized, gain, lr_mul, fan_in, bias_init, None)
 
     def forward(self, x):
         self._check(x)
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        w, b = self.scaled_params()
+        return F.conv2d(x, w, b, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self):
+        return super().extra_repr() + self._equalized_repr()
 
 
 class ConvTranspose2d(_ConvNd):
@@ -113,6 +122,20 @@ class ConvTranspose1d(_ConvNd):
         self._check1d(x)
         return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
                                   self.groups, self.dilation)
+
+
+class Resize(Module):
+    """``F.resize`` to a fixed ``size`` (H', W') by ``mode`` "nearest", "bilinear" or "area"."""
+
+    def __init__(self, size, mode: str = "bilinear"):
+        super().__init__()
+        self.size, self.mode = size, mode
+
+    def forward(self, x):
+        return F.resize(x, self.size, self.mode)
+
+    def extra_repr(self):
+        return f"size={self.size}, mode={self.mode!r}"
 
 
 class Upsample(Module):

@@ -7,6 +7,8 @@ layer_norm choose the axes A and add a learned scale and shift.  With m = mean_A
                    statistics are constants, so (x - rm) / sqrt(rv + eps) is plain arithmetic)
     instance_norm  A = (H, W), per example and channel
     layer_norm     A = the trailing ``normalized_shape`` dims, then y weight + bias elementwise
+    pixel_norm     y = x r,  r = (mean_c x^2 + eps)^(-1/2) over the channels   gx = r (gy - y mean_c(gy y))
+                   (ProGAN's pixelwise feature vector normalisation; no centring, no learned scale)
 """
 from __future__ import annotations
 
@@ -51,6 +53,33 @@ class Normalize(Function):
             return g
         s = self.saved if is_raw(x) else sqrt(var(x, a, keepdims=True) + self.eps)
         return (gy - mean(gy, a, keepdims=True) - y * mean(gy * y, a, keepdims=True)) / s
+
+
+class PixelNorm(Function):
+    """y = x r with r = (mean_c x^2 + eps)^(-1/2), the mean over the channel axis 1 (kept): each pixel's
+    feature vector scaled to unit root mean square (Karras et al. 2018, eq. 2).
+
+    Backward:  gx = r (gy - y mean_c(gy y)).  Written with differentiable ops on y (this node's output) and
+    r, so it can be differentiated again; under create_graph r is rebuilt from x as a recorded expression."""
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def forward(self, x):
+        self.saved = 1.0 / xp.sqrt((x * x).mean(axis=1, keepdims=True) + self.eps)
+        return x * self.saved
+
+    def backward(self, gy, x, y):
+        r = self.saved if is_raw(x) else 1.0 / sqrt(mean(x * x, 1, keepdims=True) + self.eps)
+        return r * (gy - y * mean(gy * y, 1, keepdims=True))
+
+
+def pixel_norm(x, eps: float = 1e-8):
+    """Pixelwise feature normalisation (ProGAN): x (N, C) or (N, C, H, W) divided by the root mean square of
+    its channels at each pixel, y = x / sqrt(mean_c x^2 + eps)."""
+    if len(shape_of(x)) not in (2, 4):
+        raise ValueError(f"pixel_norm: input must be (N, C) or (N, C, H, W), got shape {shape_of(x)}")
+    return PixelNorm(float(eps))(x)
 
 
 def _normalize(x, axes, eps):

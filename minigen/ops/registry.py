@@ -178,6 +178,11 @@ REGISTRY: dict[str, list[Case]] = {
                    _c(lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), (1, 2, 5, 5), label="3x3 stride 2 pad 1")],
     "upsample": [_c(lambda x: F.upsample(x, 2), (1, 2, 2, 3), label="nearest"),
                  _c(lambda x: F.upsample(x, 2, "bilinear"), (1, 2, 3, 3), label="bilinear")],
+    "resize": [_c(lambda x: F.resize(x, (5, 3), "bilinear"), (2, 2, 3, 4), label="bilinear, up and down"),
+               _c(lambda x: F.resize(x, (4, 3), "bilinear"), (1, 2, 3, 2), label="bilinear, factor 4/3 up"),
+               _c(lambda x: F.resize(x, (2, 5), "nearest"), (1, 2, 3, 4), label="nearest"),
+               _c(lambda x: F.resize(x, (3, 2), "area"), (2, 1, 4, 5), label="area, factor 4/3 down"),
+               _c(lambda x: F.resize(x, 2, "area"), (1, 2, 4, 4), label="area = avg-pool 2")],
     "pixel_shuffle": [_c(lambda x: F.pixel_shuffle(x, 2), (1, 8, 2, 3))],
     "pad": [_c(lambda x: F.pad(x, (1, 2, 0, 1)), (2, 3, 3, 3)), _c(lambda x: F.pad(x, (2, 1), 0.5), (3, 4), label="1-D, value")],
     # recurrent cells (x, h[, c], W_ih, W_hh, b_ih, b_hh); the LSTM's fused pointwise ops inside lstm_cell
@@ -198,7 +203,21 @@ REGISTRY: dict[str, list[Case]] = {
                       label="4-D eval")],
     "instance_norm": [_c(F.instance_norm, (2, 3, 3, 4), (3,), (3,))],
     "layer_norm": [_c(lambda x, w, b: F.layer_norm(x, (4, 5), w, b), (3, 4, 5), (4, 5), (4, 5))],
+    "pixel_norm": [_c(F.pixel_norm, (2, 3, 2, 2), label="4-D"), _c(F.pixel_norm, (4, 5), label="2-D")],
     "embedding": [_c(lambda w, i: F.embedding(i, w), (5, 3), consts=lambda g: [g.integers(0, 5, size=(2, 4))])],
+    # progressive and style-based generators
+    "minibatch_stddev": [_c(lambda x: F.minibatch_stddev(x, 2), (4, 2, 2, 3), label="groups of 2"),
+                         _c(lambda x: F.minibatch_stddev(x, 4), (3, 2, 2, 2), label="one group (G = N)")],
+    "modulated_conv2d": [
+        _c(lambda x, w, s: F.modulated_conv2d(x, w, s, padding=1), (2, 3, 3, 3), (2, 3, 3, 3), (2, 3),
+           label="grouped, demodulated"),
+        _c(lambda x, w, s: F.modulated_conv2d(x, w, s, padding=1, method="scale"), (2, 3, 3, 3), (2, 3, 3, 3),
+           (2, 3), label="scale trick, demodulated"),
+        _c(lambda x, w, s: F.modulated_conv2d(x, w, s, demodulate=False), (2, 2, 3, 2), (3, 2, 1, 1), (2, 2),
+           label="grouped, 1x1, no demodulation"),
+        _c(lambda x, w, s: F.modulated_conv2d(x, w, s, demodulate=False, method="scale"), (2, 2, 3, 2),
+           (3, 2, 1, 1), (2, 2), label="scale, no demodulation")],
+    "inject_noise": [_c(F.inject_noise, (2, 3, 2, 2), (2, 1, 2, 2), (3,))],
     # losses
     "binary_cross_entropy_with_logits": [
         _c(F.binary_cross_entropy_with_logits, (4, 3), (4, 3), dom=("wide", "unit")),
