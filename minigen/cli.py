@@ -1,4 +1,4 @@
-"""The ``minigen`` command: ``minigen gradcheck``, ``minigen train ...``, ``minigen sample ...``.
+"""The ``minigen`` command: ``minigen gradcheck``, ``minigen train ...``, ``minigen sample ...``, ``minigen exercise ...``.
 
 Subcommands register themselves in ``COMMANDS``; each is a function (args) -> exit code plus a function
 that adds its arguments to a parser.
@@ -83,8 +83,10 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from minigen.exercises import commands as exercises
     from minigen.training import commands
     COMMANDS.update(commands.COMMANDS)
+    COMMANDS.update(exercises.COMMANDS)
     parser = Parser(prog="minigen", description="minigen: VAEs and GANs with hand-written, "
                     "finite-difference-checked gradients")
     _add_global_options(parser, default=None)
@@ -118,9 +120,10 @@ def _subparsers(parser):
 def _user_errors() -> tuple:
     """The exceptions that mean the user asked for something that cannot be done: one line, exit 2."""
     from minigen.data import DatasetNotFoundError, IDXError
+    from minigen.exercises.grade import ExerciseFileError
     from minigen.serialization import CheckpointError
     from minigen.training.task import ConfigError
-    return (UsageError, ConfigError, DatasetNotFoundError, IDXError, CheckpointError)
+    return (UsageError, ConfigError, DatasetNotFoundError, IDXError, CheckpointError, ExerciseFileError)
 
 
 def main(argv=None) -> int:
@@ -135,11 +138,11 @@ def main(argv=None) -> int:
                 set_backend(args.backend)
             except RuntimeError as e:        # CuPy or its device missing: the message says what to install
                 raise UsageError(str(e)) from None
-        if args.command in ("train", "zoo", "eval", "sample"):
+        if args.command in ("train", "zoo", "eval", "sample", "exercise"):
             from minigen.allocator import tune_host_allocator
             tune_host_allocator()        # this process is ours: reuse freed buffers (minigen/allocator.py)
         # one BLAS thread for runs: their models are small, and eval / sample then repeat training's sums exactly
-        threads = args.threads or (1 if args.command in ("train", "zoo", "eval", "sample") else None)
+        threads = args.threads or (1 if args.command in ("train", "zoo", "eval", "sample", "exercise") else None)
         if threads:
             from threadpoolctl import threadpool_limits
 
