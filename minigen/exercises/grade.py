@@ -166,7 +166,8 @@ def grade_module(ex, module) -> Grade:
                     if first_ok:
                         _run(g, op, label, case, 2)
                     else:
-                        g.rows.append(Row(op.name, label, 2, False, "skipped", hint="first order fails first"))
+                        g.rows.append(Row(op.name, label, 2, False, "skipped", hint="first order fails first",
+                                          not_written=g.rows[-1].not_written))
         if ex.extra is not None and all(r.passed for r in g.rows):
             g.extra = ex.extra(private)
     return g
