@@ -235,7 +235,7 @@ EXERCISES = [
              [Op("KLNormalStandard", registry="kl_normal_standard",
                  call=lambda P: (lambda mu, logvar: P()(mu, logvar)), install=_kl_install,
                  formula="differentiate each of the four terms; mind the 1/2 in front")],
-             VAE, "ae_vs_vae.py"),
+             VAE, "probability_basics.py"),
     Exercise(7, "generator_losses", "the generator's gradient: minimax and non-saturating losses",
              "With D = sigma(l), G's minimax loss log(1 - D(G(z))) has dL/dl = -D, which vanishes when D "
              "rejects the fakes; the non-saturating -log D(G(z)) has -(1 - D), which does not.",
@@ -251,7 +251,7 @@ EXERCISES = [
              "for free.",
              [Op("Softplus", ("minigen.ops.elementwise", "Softplus"), "softplus",
                  formula="d/dx log(1 + e^x)")],
-             GAN_R1, "gan_vanishing_gradients.py", second_order=True),
+             GAN_R1, "gan_mode_collapse.py", second_order=True),
 ]
 
 BY_NUMBER = {ex.number: ex for ex in EXERCISES}

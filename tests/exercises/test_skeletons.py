@@ -26,3 +26,13 @@ def test_no_solution_line_is_in_the_skeleton(ex):
         for line in code.splitlines():
             if "return" in line:
                 assert line.strip() not in text, f"exercise {ex.number} gives away {line.strip()!r}"
+
+
+def test_the_docs_have_a_paragraph_per_exercise_and_its_demo_exists():
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "exercises.md").read_text()
+    for ex in EXERCISES:
+        assert f"**{ex.number}. " in doc, f"docs/exercises.md has no paragraph for exercise {ex.number}"
+        assert (root / "demos" / ex.demo).is_file(), ex.demo
+        assert f"demos/{ex.demo}" in doc
