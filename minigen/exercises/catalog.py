@@ -76,8 +76,8 @@ GAN_REPORT = (("modes", "modes covered (of 8)"), ("high_quality", "high-quality 
 # the VAE of `minigen train vae`, 10 epochs (220 steps) instead of 300, a cheaper test IWAE
 VAE = Training("vae", {"epochs": 10, "iwae_k": 20},
                {"epochs": 1, "hidden": [16], "iwae_k": 2}, VAE_REPORT)
-# a GAN on ring8: no EMA (800 steps are too few for its average to catch up), one evaluation at the end
-_GAN = {"data": "ring8", "steps": 800, "hidden": 64, "batch_size": 128, "ema": 0.0, "eval_every": 800,
+# a GAN on ring8: no EMA (1000 steps are too few for its average to catch up), one evaluation at the end
+_GAN = {"data": "ring8", "steps": 1000, "hidden": 64, "batch_size": 128, "ema": 0.0, "eval_every": 1000,
         "lr_decay_start": 1.0, "eval_n": 1000}
 _GAN_QUICK = {"steps": 20, "hidden": 8, "batch_size": 32, "eval_every": 20, "eval_n": 200}
 GAN = Training("gan", _GAN, _GAN_QUICK, GAN_REPORT)

@@ -185,8 +185,21 @@ def _run(g: Grade, op, label, case, order) -> bool:
     row = Row(op.name, label, order, r.passed, f"{r.max_abs_err:.1e}")
     if not r.passed:
         row.table, row.hint = r.table(), hints.from_report(r, op)
+        names = input_names(g.private[op.name])
+        if order == 1 and names:
+            row.table += "\n  inputs: " + ", ".join(f"{i} = {n}" for i, n in enumerate(names))
     g.rows.append(row)
     return r.passed
+
+
+def input_names(cls) -> list:
+    """The forward's inputs as the rule names them: backward(self, gy, *inputs, y) without gy and y."""
+    import inspect
+    try:
+        params = list(inspect.signature(cls.backward).parameters)
+    except (TypeError, ValueError):
+        return []
+    return params[2:-1] if len(params) > 3 else []
 
 
 def _quiet_numerics():
