@@ -10,8 +10,8 @@ the KL term, the generator losses) is graded on cases of the same shapes and dom
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from minigen import backend
 from minigen.backend import xp
@@ -118,7 +118,7 @@ def _reduce(t, reduction):
 def _generator_loss_install(name):
     def install(private):
         import minigen.functional as F
-        import minigen.losses as losses
+        from minigen import losses
         return [(losses, name, lambda logits: F.mean(private()(logits)))]
     return install
 

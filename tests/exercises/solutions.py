@@ -83,7 +83,7 @@ def solved(ex, folder="exercises") -> str:
     """The skeleton of ``ex`` with every rule filled in."""
     text = render(ex, folder)
     for key, code in SOLUTIONS[ex.number].items():
-        pat = re.compile(rf'^( *)raise NotImplementedError\("exercise {ex.number}: {re.escape(key)}"\)$', re.M)
+        pat = re.compile(rf'^( *)raise NotImplementedError\("exercise {ex.number}: {re.escape(key)}"\)$', re.MULTILINE)
         m = pat.search(text)
         assert m, f"no marker for {key} in exercise {ex.number}'s skeleton"
         indent = m.group(1)

@@ -3,11 +3,11 @@ passes, and each typical wrong answer fails with the hint that names its mistake
 import pytest
 
 import minigen.functional as F
-import minigen.ops.elementwise as elementwise
 from minigen.exercises.catalog import BY_NUMBER, EXERCISES
 from minigen.exercises.grade import grade, grade_module, library_class, load
 from minigen.gradcheck import check
 from minigen.models.vae import VAE
+from minigen.ops import elementwise
 from tests.exercises.solutions import MISTAKES, solved
 
 NUMBERS = [ex.number for ex in EXERCISES]
