@@ -4,7 +4,8 @@
     minigen exercise start 5               writes ./exercises/05_reparameterization.py (forward given)
     minigen exercise check 5               grades it; when it passes, trains the model it matters to
 
-Exit status of ``check``: 0 when the exercise passes, 1 when a check fails (the table says where), 2 for
+Exit status of ``check``: 0 when the exercise passes, 1 when a check fails (the table says where) or the
+model does not train with the rule, 2 for
 a mistyped number, a missing file or a file that does not import (one line, as every minigen command).
 """
 from __future__ import annotations
@@ -98,7 +99,9 @@ def cmd_check(args) -> int:
         from minigen.exercises.train import compare
         print()
         sys.stdout.flush()
-        compare(ex, g.private, folder, quick=args.quick, quiet=args.quiet)
+        res = compare(ex, g.private, folder, quick=args.quick, quiet=args.quiet)
+        if "diverged" in res["yours"]:
+            return 1                  # right on the cases, yet the model did not train with it
     return 0
 
 

@@ -28,6 +28,8 @@ def compare(ex, private: dict, folder, quick: bool = False, quiet: bool = False,
             out["yours"] = train(config, runs / f"{ex.number:02d}-yours", quiet=quiet, figures=False, echo=echo)
     except TrainingDiverged as e:             # a rule right on the checks' points yet unstable elsewhere
         out["yours"] = {"diverged": str(e)}
+    except Exception as e:  # noqa: BLE001  (the learner's rule met a call the cases did not make)
+        out["yours"] = {"diverged": f"your rule raised {type(e).__name__} in training: {str(e).splitlines()[0] if str(e) else ''}"}
     echo(table(ex, out, config))
     return out
 
@@ -38,7 +40,7 @@ def table(ex, out: dict, config: dict) -> str:
     lines = [f"{ex.training.task} trained {steps} steps (seed {config['seed']}) with your rule and with the library's:",
              f"  {'':<28}{'yours':>12}{'library':>12}"]
     if "diverged" in yours:
-        return "\n".join(lines + [f"  yours diverged: {yours['diverged']}"])
+        return "\n".join(lines + [f"  yours did not finish: {yours['diverged']}"])
     for key, label in ex.training.report:
         if key in lib:
             lines.append(f"  {label:<28}{_fmt(yours.get(key)):>12}{_fmt(lib[key]):>12}")

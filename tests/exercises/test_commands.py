@@ -91,3 +91,12 @@ def test_start_refuses_to_overwrite_the_learners_work(capsys, tmp_path):
     code, _, err = run(capsys, "exercise", "start", "1", "--dir", str(tmp_path))
     assert code == 2 and "exists" in err
     assert run(capsys, "exercise", "start", "1", "--dir", str(tmp_path), "--force")[0] == 0
+
+
+def test_a_rule_that_passes_the_cases_but_breaks_in_training_is_status_1(capsys, tmp_path):
+    ex = BY_NUMBER[1]                     # right in float64 (the cases), raises in float32 (training)
+    text = solved(ex).replace("return gy * y\n", "return gy * y if x.dtype == xp.float64 else 1 / 0\n", 1)
+    (tmp_path / ex.filename).write_text(text)
+    code, out, _ = run(capsys, "exercise", "check", "1", "--dir", str(tmp_path), "--quick", "--quiet")
+    assert code == 1 and "exercise 1 PASSED" in out
+    assert "yours did not finish: your rule raised ZeroDivisionError in training" in out
