@@ -161,10 +161,7 @@ def bce_extremes(privates) -> tuple:
 def backend_errstate():
     """Silence overflow warnings while a learner's naive exp is measured (its inf is the finding)."""
     import contextlib
-    errstate = getattr(xp, "errstate", None)
-    if errstate is None:
-        import numpy
-        errstate = numpy.errstate
+    errstate = getattr(xp, "errstate", None)          # NumPy's; the device backends have none (nor warnings)
     return errstate(all="ignore") if errstate else contextlib.nullcontext()
 
 
