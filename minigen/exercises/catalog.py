@@ -161,8 +161,14 @@ def bce_extremes(privates) -> tuple:
 def backend_errstate():
     """Silence overflow warnings while a learner's naive exp is measured (its inf is the finding)."""
     import contextlib
-    errstate = getattr(xp, "errstate", None)          # NumPy's; the device backends have none (nor warnings)
-    return errstate(all="ignore") if errstate else contextlib.nullcontext()
+    import warnings
+    stack = contextlib.ExitStack()
+    errstate = getattr(xp, "errstate", None)          # NumPy's; the strict stand-in has none, but warns
+    if errstate is not None:
+        stack.enter_context(errstate(all="ignore"))
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore", RuntimeWarning)
+    return stack
 
 
 def saturation(privates) -> tuple:
