@@ -243,5 +243,16 @@ class Softplus(Function):
 
 def render(ex, folder) -> str:
     """The learner's file for exercise ``ex`` (a :class:`~minigen.exercises.catalog.Exercise`)."""
-    return HEADER.format(number=ex.number, title=ex.title, concept=ex.concept, dir=folder,
-                         model=ex.training.describe()) + BODIES[ex.number]
+    header = HEADER.format(number=ex.number, title=ex.title, concept=ex.concept, dir=folder,
+                           model=ex.training.describe())
+    doc, rest = header[3:].split('"""', 1)
+    return '"""' + _wrap(doc) + '"""' + rest + BODIES[ex.number]
+
+
+def _wrap(doc: str, width: int = 100) -> str:
+    """Re-fill the docstring's prose paragraphs (the ones that filled in long names); indented lines stay."""
+    import textwrap
+    paras = doc.split("\n\n")
+    return "\n\n".join(p if p.startswith(" ") or not p.strip() else
+                        textwrap.fill(" ".join(p.split()), width) + ("\n" if p.endswith("\n") else "")
+                        for p in paras)
