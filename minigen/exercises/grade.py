@@ -122,8 +122,8 @@ class Grade:
 
     @property
     def started(self) -> bool:
-        """False while every failure is a rule still to write (the untouched file)."""
-        return not all(r.not_written for r in self.rows if not r.passed)
+        """False while every rule is still to write (the untouched file); one written rule starts it."""
+        return not all(r.not_written for r in self.rows)
 
     def report(self) -> str:
         ex = self.exercise

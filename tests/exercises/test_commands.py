@@ -52,11 +52,15 @@ def test_list_shows_each_status(capsys, tmp_path):
     (tmp_path / ex1.filename).write_text(solved(ex1))
     (tmp_path / ex2.filename).write_text(solved(ex2).replace("return g\n", "return -g\n", 1))
     run(capsys, "exercise", "start", "3", "--dir", str(tmp_path))
+    ex7 = BY_NUMBER[7]                    # one of two rules written: under way, so failing
+    (tmp_path / ex7.filename).write_text(solved(ex7).replace(
+        "return gy * (s - 1.0)", 'raise NotImplementedError("exercise 7: NonSaturatingGeneratorLoss.backward")'))
     code, out, _ = run(capsys, "exercise", "list", "--dir", str(tmp_path))
     lines = out.splitlines()
     assert code == 0 and len(lines) == 8
     assert "passing" in lines[0] and "failing" in lines[1] and "not started" in lines[2]
-    assert all("not started" in line for line in lines[3:])
+    assert "failing" in lines[6]
+    assert all("not started" in line for line in lines[3:6] + lines[7:])
 
 
 @pytest.mark.parametrize("argv,message", [
