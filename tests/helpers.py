@@ -177,3 +177,14 @@ def digit_samplers(data, labels, seed: int = 0) -> dict:
             "class means": means[labels],
             "one class": np.stack([pick(data.x_test, data.y_test, 0) for _ in labels]),
             "copies of training digits": np.stack([pick(data.x_train, data.y_train, c) for c in labels])}
+
+
+def run_cli(capsys, *argv):
+    """``minigen ARGV`` in this process: (exit status, stdout, stderr stripped), argparse's exits included."""
+    from minigen.cli import main
+    try:
+        code = main(list(argv))
+    except SystemExit as e:            # argparse's own errors
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err.strip()

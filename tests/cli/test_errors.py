@@ -5,15 +5,12 @@ import json
 import pytest
 
 from minigen.cli import main
+from tests.helpers import run_cli
 
 
 def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as e:            # argparse's own errors
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.err.strip()
+    code, _, err = run_cli(capsys, *argv)
+    return code, err
 
 
 @pytest.fixture(scope="module")

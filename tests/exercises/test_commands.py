@@ -4,18 +4,9 @@ import json
 
 import pytest
 
-from minigen.cli import main
 from minigen.exercises.catalog import BY_NUMBER
 from tests.exercises.solutions import solved
-
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as e:            # argparse's own errors
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err.strip()
+from tests.helpers import run_cli as run
 
 
 def test_start_then_check_fails_with_a_table_and_status_1(capsys, tmp_path):
