@@ -2,6 +2,8 @@
 
     python -m benchmarks.profile --workload W1 [--steps 30] [--warmup 5] [--cprofile 15]
     python -m benchmarks.profile --workload W4        # the DCGAN: im2col / col2im vs GEMM vs the rest
+    python -m benchmarks.profile --workload all --save after   # keep the categories for the README's table
+    python -m benchmarks.profile --workload all --save before --minigen ../old   # an older checkout's minigen
 
 Three measurements in one process (threads limited as in the harness):
 
@@ -23,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 from collections import defaultdict
 
 from benchmarks.worker import limit_threads, set_priority
@@ -127,7 +131,7 @@ CONV_OPS = ("Conv2d", "Conv2dInputGrad", "Conv2dWeightGrad")
 
 def install_conv_split(timers: Timers) -> bool:
     """Time im2col, col2im and the matrix products inside the conv ops (conv.py calls ``xp.matmul`` for
-    each of them, and nothing else does: the other ops use ``@``), each tagged with the op that called it (the op's own exclusive time is then its
+    each of them; Linear's calls outside a conv op count as GEMM ops), each tagged with the op that called it (the op's own exclusive time is then its
     glue: the transposes between (N, C, ...) and (C, N, ...), reshapes, bookkeeping).  NumPy backend only
     (returns False elsewhere), as the other backends' arrays may compute asynchronously."""
     from minigen import backend
@@ -158,7 +162,8 @@ def install_conv_split(timers: Timers) -> bool:
 
     timers.wrap(conv, "_im2col", lambda a: "conv: im2col (gather, padding included)" + op_tag())
     timers.wrap(conv, "_col2im", lambda a: "conv: col2im (scatter-add, unpadding included)" + op_tag())
-    timers.wrap(backend.xp, "matmul", lambda a: "conv: GEMM (matmul)" + op_tag())
+    # Linear's forward calls xp.matmul too: outside a conv op the product stays with the GEMM ops
+    timers.wrap(backend.xp, "matmul", lambda a: "conv: GEMM (matmul)" + op_tag() if ops else "gemm: xp.matmul")
     return True
 
 
@@ -169,7 +174,7 @@ def category(label: str) -> str:
         return "conv GEMM (the matrix products inside the conv ops)"
     if label.startswith(tuple(f"op {n}." for n in CONV_OPS)):
         return "conv glue (the conv ops' transposes between (N, C) and (C, N) layouts, reshapes, bookkeeping)"
-    if label.startswith(("op Linear", "op MatMul")):
+    if label.startswith(("op Linear", "op MatMul", "gemm:")):
         return "GEMM ops (Linear / MatMul: the products, plus the bias add)"
     if label.startswith("op "):
         return "other array ops (elementwise, reductions, losses, transposes)"
@@ -261,7 +266,7 @@ def profile(workload: str, steps: int, warmup: int, seed: int, cprofile: int, ba
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workload", default="W1")
+    ap.add_argument("--workload", default="W1", help="W1..W4, a comma list, or all")
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
@@ -269,7 +274,16 @@ def main(argv=None):
     ap.add_argument("--cprofile", type=int, default=0, help="also print cProfile's top N functions")
     ap.add_argument("--backend", default="numpy")
     ap.add_argument("--nice", type=int, default=0, help="as for benchmarks.run (a shared machine)")
+    ap.add_argument("--save", metavar="LABEL", help="keep the categories under LABEL (e.g. before, after) in --json "
+                    "and regenerate the README's profile table")
+    ap.add_argument("--json", default=str(Path(__file__).resolve().parent / "profiles.json"))
+    ap.add_argument("--minigen", metavar="DIR", help="profile the minigen package in DIR (e.g. a worktree of an "
+                    "older commit) instead of the installed one")
     args = ap.parse_args(argv)
+    if args.minigen:  # before anything imports minigen; this harness stays the one that measures
+        if "minigen" in sys.modules:
+            ap.error("--minigen: minigen is already imported")
+        sys.path.insert(0, os.path.abspath(args.minigen))
     limit_threads(args.threads)
     if args.nice:
         try:
@@ -277,7 +291,43 @@ def main(argv=None):
         except OSError:
             pass
         print("priority:", set_priority(args.nice))
-    profile(args.workload, args.steps, args.warmup, args.seed, args.cprofile, args.backend)
+    workloads = ["W1", "W2", "W3", "W4"] if args.workload == "all" else args.workload.split(",")
+    results = {w: profile(w, args.steps, args.warmup, args.seed, args.cprofile, args.backend) for w in workloads}
+    if args.save:
+        save(args.save, results, args)
+
+
+def _minigen_commit() -> str | None:
+    """The commit of the minigen being profiled (a checkout's HEAD), or None outside a git checkout."""
+    import subprocess
+
+    import minigen
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=os.path.dirname(minigen.__file__),
+                             capture_output=True, text=True, timeout=10)
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
+def save(label: str, results: dict, args) -> None:
+    """Merge this run into ``--json`` under ``label`` and regenerate the README's profile section."""
+    import json
+    import platform
+
+    from benchmarks import report
+
+    path = report.Path(args.json)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    entry = data.setdefault(label, {"workloads": {}})
+    entry.update(commit=_minigen_commit(), measured=time.strftime("%Y-%m-%d %H:%M"), threads=args.threads,
+                 backend=args.backend, steps=args.steps, python=platform.python_version())
+    for w, r in results.items():
+        entry["workloads"][w] = {"plain_ms": r["plain_ms"], "categories": r["categories"]}
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    report.write_profiles(data)
+    print(f"saved as {label!r} in {path}; README's profile section regenerated")
 
 
 if __name__ == "__main__":

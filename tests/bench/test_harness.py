@@ -392,6 +392,37 @@ def test_profile_splits_the_conv_ops_and_restores_them():
             assert labels.get(f"conv: GEMM (matmul) [{op}]", 0) > 0, (op, sorted(labels))
 
 
+def test_profile_counts_linear_products_as_linear_gemms(tmp_path):
+    """Linear calls xp.matmul too: outside a conv op its products are GEMM ops, not conv GEMMs; a saved
+    profile lands in the README's generated table with its shares."""
+    import argparse
+
+    import minigen as mg
+    from benchmarks import profile, report
+
+    backend = mg.get_backend()
+    try:
+        out = profile.profile("W2", steps=1, warmup=0, seed=0, cprofile=0, backend=backend)
+    finally:
+        mg.set_backend(backend)
+    cats = out["categories"]
+    assert not any(k.startswith("conv") for k in cats), sorted(cats)
+    assert sum(v for k, v in cats.items() if k.startswith("GEMM ops")) > 0
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# b\n\n{report.PSTART}\nold\n{report.PEND}\ntail\n")
+    args = argparse.Namespace(json=str(tmp_path / "p.json"), threads=2, backend=backend, steps=1)
+    orig = report.write_profiles
+    report.write_profiles = lambda data: orig(data, readme)
+    try:
+        profile.save("after", {"W2": out}, args)
+    finally:
+        report.write_profiles = orig
+    text = readme.read_text()
+    assert "old" not in text and text.endswith("tail\n")
+    row = next(line for line in text.splitlines() if line.startswith("| W2 | after |"))
+    assert f"{out['plain_ms']:.2f}" in row
+
+
 def test_unknown_names_are_refused():
     from benchmarks import run
 
