@@ -1,4 +1,4 @@
-"""The workloads of issue 7 (W1-W3) and issue 9 (W4), and the one place their initial weights and data
+"""The workloads of issue 7 (W1-W3), issue 9 (W4) and issue 22 (W5), and the one place their initial weights and data
 come from.
 
 Every implementation loads the arrays made here (NumPy, from the seed), so all of them start from the
@@ -10,7 +10,8 @@ Parameter layout is PyTorch's: a linear layer ``name`` has ``name.weight`` (out,
 (out,), initialised as ``torch.nn.Linear`` does: U(-1/sqrt(in), 1/sqrt(in)) for both.  W4's parameters
 are named as in a ``torch.nn.Sequential`` (``G.3.weight``), with Conv2d weights (out, in, kh, kw),
 ConvTranspose2d weights (in, out, kh, kw) and BatchNorm's (weight, bias), initialised as the DCGAN
-paper does (see :func:`w4_params`).
+paper does (see :func:`w4_params`).  W5's LSTM has ``torch.nn.LSTM``'s names, layout (gates i, f, g, o
+stacked in that order) and init (everything U(-1/sqrt(H), 1/sqrt(H))), then a Linear ``out``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ LR = 1e-3
 BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 
-WORKLOADS = ("W1", "W2", "W3", "W4")
-NAMES = {"W1": "vae-mlp", "W2": "gan-2d", "W3": "mlp-big", "W4": "dcgan-28"}
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+NAMES = {"W1": "vae-mlp", "W2": "gan-2d", "W3": "mlp-big", "W4": "dcgan-28", "W5": "lstm-seq"}
 
 # W4 trains as the DCGAN paper (and minigen.zoo.dcgan) does: Adam(2e-4, betas (0.5, 0.999))
 ADAM = {"W4": {"lr": 2e-4, "betas": (0.5, 0.999), "eps": ADAM_EPS}}
@@ -51,9 +52,15 @@ SIZES = {
         "full": {"image": 28, "ch": 16, "latent": 32, "batch": 64},
         "tiny": {"image": 8, "ch": 2, "latent": 3, "batch": 3},
     },
+    # an LSTM (hidden 128) over 30 steps of 8 channels, a Linear read-out at every step, MSE to the input
+    # delayed by 3 steps (a delayed copy: the state must carry what it saw)
+    "W5": {
+        "full": {"input": 8, "hidden": 128, "steps": 30, "delay": 3, "batch": 64},
+        "tiny": {"input": 2, "hidden": 3, "steps": 4, "delay": 1, "batch": 2},
+    },
 }
 
-N_BATCHES = {"W1": 8, "W2": 16, "W3": 2, "W4": 8}  # a fixed pool of batches, cycled step after step
+N_BATCHES = {"W1": 8, "W2": 16, "W3": 2, "W4": 8, "W5": 8}  # a fixed pool of batches, cycled step after step
 
 
 def sizes_of(workload: str, sizes=None) -> dict:
@@ -133,6 +140,20 @@ def w4_params(sizes=None) -> list[tuple]:
     ]
 
 
+def w5_params(sizes=None) -> list[tuple]:
+    """W5's parameters as (name, shape), in ``torch.nn.LSTM`` + ``nn.Linear`` naming and order."""
+    s = sizes_of("W5", sizes)
+    I, H = s["input"], s["hidden"]
+    return [
+        ("lstm.weight_ih_l0", (4 * H, I)),
+        ("lstm.weight_hh_l0", (4 * H, H)),
+        ("lstm.bias_ih_l0", (4 * H,)),
+        ("lstm.bias_hh_l0", (4 * H,)),
+        ("out.weight", (I, H)),
+        ("out.bias", (I,)),
+    ]
+
+
 def init_params(workload: str, seed: int = 0, sizes=None, dtype=np.float32) -> dict:
     """name -> array, drawn in a fixed order from ``seed``: PyTorch's nn.Linear init for W1-W3, the
     DCGAN paper's for W4 (:func:`w4_params`)."""
@@ -144,6 +165,12 @@ def init_params(workload: str, seed: int = 0, sizes=None, dtype=np.float32) -> d
                 out[name] = np.zeros(shape, dtype)
             else:
                 out[name] = g.normal(1.0 if kind == "gain" else 0.0, 0.02, shape).astype(dtype)
+        return out
+    if workload == "W5":
+        # torch.nn.LSTM's U(-1/sqrt(H), 1/sqrt(H)) is also nn.Linear's for ``out``, whose fan-in is H
+        bound = 1.0 / math.sqrt(sizes_of(workload, sizes)["hidden"])
+        for name, shape in w5_params(sizes):
+            out[name] = g.uniform(-bound, bound, shape).astype(dtype)
         return out
     for L in layers(workload, sizes):
         bound = 1.0 / math.sqrt(L.fan_in)
@@ -178,7 +205,8 @@ def make_data(workload: str, seed: int = 0, sizes=None, dtype=np.float32) -> lis
 
     W1: binary 'images' (x,), pixels on with a per-pixel probability (a fixed smooth pattern), so the
         VAE has something to model;  W2: (real points,) from the 8-mode ring;
-    W3: (inputs, targets), standard normal;  W4: (images,), (batch, 1, side, side) blobs in [-1, 1].
+    W3: (inputs, targets), standard normal;  W4: (images,), (batch, 1, side, side) blobs in [-1, 1];
+    W5: (x, y), x (batch, steps, input) standard normal, y = x delayed by ``delay`` steps (zeros before).
     """
     s = sizes_of(workload, sizes)
     g = np.random.default_rng([seed, 2])
@@ -199,6 +227,14 @@ def make_data(workload: str, seed: int = 0, sizes=None, dtype=np.float32) -> lis
         ]
     if workload == "W4":
         return [(blob_images(g, s["batch"], s["image"]).astype(dtype),) for _ in range(nb)]
+    if workload == "W5":
+        out = []
+        for _ in range(nb):
+            x = g.standard_normal((s["batch"], s["steps"], s["input"])).astype(dtype)
+            y = np.zeros_like(x)
+            y[:, s["delay"]:] = x[:, : s["steps"] - s["delay"]]
+            out.append((x, y))
+        return out
     raise ValueError(f"unknown workload {workload!r}")
 
 

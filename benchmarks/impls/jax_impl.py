@@ -1,7 +1,7 @@
 """JAX: each training step (forward, ``jax.grad``, Adam, and the noise draw) is one ``jax.jit`` function,
 with the parameters and optimiser state donated so XLA may update them in place.  W4's convolutions are
 ``lax.conv_general_dilated`` (a transposed convolution: the stride-dilated input with the flipped
-kernel); its BatchNorm running statistics are carried as state and updated as PyTorch's.  Optional: the
+kernel); W5's LSTM is a ``lax.scan`` over time; W4's BatchNorm running statistics are carried as state and updated as PyTorch's.  Optional: the
 harness skips it when jax is not installed.  CPU only (``option`` "cpu").
 """
 
@@ -55,6 +55,25 @@ def mlp_loss(p, x, y):
         if i < n - 1:
             a = jax.nn.relu(a)
     return jnp.mean((a - y) ** 2)
+
+
+def lstm_loss(p, x, y):
+    """W5: PyTorch's LSTM (gates i, f, g, o) by ``lax.scan`` over time, a Linear read-out, MSE; x, y (B, T, I)."""
+    Wih, Whh = p["lstm.weight_ih_l0"], p["lstm.weight_hh_l0"]
+    H = Whh.shape[1]
+    A = jnp.swapaxes(x, 0, 1) @ Wih.T + (p["lstm.bias_ih_l0"] + p["lstm.bias_hh_l0"])  # (T, B, 4H)
+
+    def cell(carry, a):
+        h, c = carry
+        a = a + h @ Whh.T
+        i, f, o = jax.nn.sigmoid(a[:, :H]), jax.nn.sigmoid(a[:, H : 2 * H]), jax.nn.sigmoid(a[:, 3 * H :])
+        c = f * c + i * jnp.tanh(a[:, 2 * H : 3 * H])
+        h = o * jnp.tanh(c)
+        return (h, c), h
+
+    zero = jnp.zeros((x.shape[0], H), x.dtype)
+    _, hs = jax.lax.scan(cell, (zero, zero), A)
+    return jnp.mean((linear(p, "out", hs) - jnp.swapaxes(y, 0, 1)) ** 2)
 
 
 def d_loss(pd, real, fake):
@@ -168,6 +187,12 @@ def _mlp_step(p, st, x, y):
     return p, st, loss
 
 
+def _lstm_step(p, st, x, y):
+    loss, g = jax.value_and_grad(lstm_loss)(p, x, y)
+    p, st = adam_update(p, g, st)
+    return p, st, loss
+
+
 def _gan_step(pg, pd, sg, sd, real, z):
     fake = jax.lax.stop_gradient(mlp3(pg, "G", z))
     ld, gd = jax.value_and_grad(d_loss)(pd, real, fake)
@@ -271,9 +296,9 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
         }
         st = [pg, pd, adam_init(pg), adam_init(pd), bufs]
         step = _game_step(_dcgan_step, st, batches, noise, shape, state, put)
-    elif workload == "W3":
+    elif workload in ("W3", "W5"):
         st = [init, adam_init(init)]
-        fn = jax.jit(_mlp_step, donate_argnums=(0, 1))
+        fn = jax.jit(_mlp_step if workload == "W3" else _lstm_step, donate_argnums=(0, 1))
 
         def step():
             x, y = batches[state["k"] % len(batches)]

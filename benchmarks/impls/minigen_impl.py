@@ -1,5 +1,5 @@
 """The workloads written as a minigen user would write them: nn.Linear / nn.MLP modules (W4: nn.Conv2d,
-nn.ConvTranspose2d, nn.BatchNorm2d in nn.Sequential), functional losses, ``loss.backward()`` and
+nn.ConvTranspose2d, nn.BatchNorm2d in nn.Sequential; W5: nn.LSTM), functional losses, ``loss.backward()`` and
 ``optim.Adam``.
 
 ``option`` (the harness's backend choice) is "numpy" (default) or "cupy"; under ``MINIGEN_BACKEND=strict``
@@ -188,6 +188,25 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
             return loss_d, loss_g
 
         step.modules = [G, D]
+    elif workload == "W5":
+        lstm = nn.LSTM(s["input"], s["hidden"], batch_first=True, dtype=dtype)
+        out = nn.Linear(s["hidden"], s["input"], dtype=dtype)
+        _load_named(lstm, init, "lstm.")
+        _load_named(out, init, "out.")
+        opt = mg.optim.Adam([*lstm.parameters(), *out.parameters()], lr=common.LR, betas=common.BETAS,
+                            eps=common.ADAM_EPS)
+
+        def step():
+            x, y = batches[k[0] % len(batches)]
+            opt.zero_grad()
+            h, _ = lstm(x)
+            loss = F.mse_loss(out(h), y)
+            loss.backward()
+            opt.step()
+            k[0] += 1
+            return loss
+
+        step.modules = [lstm, out]
     else:
         raise ValueError(f"unknown workload {workload!r}")
     return step

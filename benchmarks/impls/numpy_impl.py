@@ -13,6 +13,9 @@ W4 (the DCGAN) keeps its activations channel-major, (C, N, H, W), so that a conv
 the weight (O, C k k) with im2col's columns (C k k, N Ho Wo) and its result is already the next layer's
 (O, N, Ho, Wo), and BatchNorm reduces over contiguous rows.  im2col copies each of the k*k kernel taps
 as one strided slice, col2im adds them back (a loop over the kernel, never over pixels).
+
+W5 (the LSTM) runs time-major, (T, B, .): one GEMM for every step's input product, one per weight
+gradient, and only the recurrent product and its adjoint inside the loops over time.
 """
 
 from __future__ import annotations
@@ -428,6 +431,73 @@ def dcgan_buffers(params: dict) -> dict:
 # ----------------------------------------------------------------------------------------------------
 
 
+# ----------------------------------------------------------------------------------------------------
+# W5: the LSTM, on time-major (T, B, .) arrays
+# ----------------------------------------------------------------------------------------------------
+
+
+def lstm_loss_grad(p: dict, x, y, need_grad: bool = True):
+    """loss = mean (out(h_t) - y_t)^2 over an LSTM with PyTorch's gates, x and y time-major (T, B, I):
+
+        a_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh = [a_i, a_f, a_g, a_o]     (B, 4H)
+        c_t = s(a_f) c_{t-1} + s(a_i) tanh(a_g)       h_t = s(a_o) tanh(c_t)       (h_0 = c_0 = 0)
+
+    and backprop through time: the input products of all steps are one GEMM before the loop, the weight
+    gradients one GEMM each after it; only ``h W_hh^T`` and its adjoint run once per step.
+    """
+    T, B, I = x.shape
+    Wih, Whh, Wo = p["lstm.weight_ih_l0"], p["lstm.weight_hh_l0"], p["out.weight"]
+    H = Whh.shape[1]
+    dt = x.dtype
+    A = linear(x.reshape(T * B, I), Wih, p["lstm.bias_ih_l0"]).reshape(T, B, 4 * H)
+    A += p["lstm.bias_hh_l0"]
+    hs = np.zeros((T + 1, B, H), dt)  # h_0 .. h_T
+    cs = np.zeros((T + 1, B, H), dt)  # c_0 .. c_T
+    tc = np.empty((T, B, H), dt)  # tanh(c_t)
+    for t in range(T):
+        a = A[t]
+        a += hs[t] @ Whh.T
+        a[:, : 2 * H] = sigmoid(a[:, : 2 * H])  # i, f
+        np.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])  # g
+        a[:, 3 * H :] = sigmoid(a[:, 3 * H :])  # o
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        np.multiply(f, cs[t], out=cs[t + 1])
+        cs[t + 1] += i * g
+        np.tanh(cs[t + 1], out=tc[t])
+        np.multiply(o, tc[t], out=hs[t + 1])
+    h = hs[1:].reshape(T * B, H)
+    d = linear(h, Wo, p["out.bias"])
+    d -= y.reshape(T * B, I)
+    loss = np.vdot(d, d) / dt.type(d.size)
+    if not need_grad:
+        return loss, None
+    g = {}
+    d *= dt.type(2.0 / d.size)
+    dh_all, g["out.weight"], g["out.bias"] = linear_grads(d, h, Wo)
+    dh_all = dh_all.reshape(T, B, H)
+    dA = np.empty_like(A)  # gradients of the pre-activations, step by step
+    dc = np.zeros((B, H), dt)
+    dh = np.zeros((B, H), dt)
+    for t in reversed(range(T)):
+        a, da = A[t], dA[t]
+        i, f, gg, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        dh += dh_all[t]
+        # dc += dh o (1 - tanh(c)^2);  then the gates: d a_i = dc g i (1 - i), ...
+        dc += dh * o * (1 - tc[t] * tc[t])
+        np.multiply(dh * tc[t], o * (1 - o), out=da[:, 3 * H :])
+        np.multiply(dc * gg, i * (1 - i), out=da[:, :H])
+        np.multiply(dc * cs[t], f * (1 - f), out=da[:, H : 2 * H])
+        np.multiply(dc * i, 1 - gg * gg, out=da[:, 2 * H : 3 * H])
+        dc *= f
+        np.matmul(da, Whh, out=dh)
+    dA2 = dA.reshape(T * B, 4 * H)
+    g["lstm.weight_ih_l0"] = dA2.T @ x.reshape(T * B, I)
+    g["lstm.weight_hh_l0"] = dA2.T @ hs[:-1].reshape(T * B, H)
+    g["lstm.bias_ih_l0"] = dA2.sum(0)
+    g["lstm.bias_hh_l0"] = g["lstm.bias_ih_l0"].copy()
+    return loss, g
+
+
 class Adam:
     """PyTorch's Adam, in place with one scratch buffer per parameter (no allocation per step)."""
 
@@ -538,6 +608,17 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
             return loss_d, loss_g
 
         step.buffers = bufs
+    elif workload == "W5":
+        opt = Adam(p)
+        # (B, T, I) -> time-major (T, B, I) once: a step's slices x_t are then contiguous
+        batches = [tuple(np.ascontiguousarray(a.transpose(1, 0, 2)) for a in b) for b in batches]
+
+        def step():
+            x, y = batches[k[0] % len(batches)]
+            loss, g = lstm_loss_grad(p, x, y)
+            opt.step(g)
+            k[0] += 1
+            return loss
     else:
         raise ValueError(f"unknown workload {workload!r}")
     step.params = p

@@ -197,6 +197,24 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
             return loss_d, loss_g
 
         step.modules = [G, D]
+    elif workload == "W5":
+        lstm = nn.LSTM(s["input"], s["hidden"], batch_first=True)
+        out = nn.Linear(s["hidden"], s["input"])
+        _load_named(lstm, init, "lstm.", device)
+        _load_named(out, init, "out.", device)
+        opt = adam([*lstm.parameters(), *out.parameters()])
+
+        def step():
+            x, y = batches[k[0] % len(batches)]
+            opt.zero_grad()
+            h, _ = lstm(x)
+            loss = TF.mse_loss(out(h), y)
+            loss.backward()
+            opt.step()
+            k[0] += 1
+            return loss
+
+        step.modules = [lstm, out]
     else:
         raise ValueError(f"unknown workload {workload!r}")
     return step

@@ -16,12 +16,11 @@ differentiates through time (BPTT) and, every rule being written with ops, diffe
 
 Shapes: x (N, I), h and c (N, H), a and s (N, 4H) (LSTM), gi and gh (N, 3H) (GRU).  Fusing the LSTM's
 pointwise part saves the graph the slices of a (N, 4H) gate tensor, whose backward would each fill a
-zero array of the whole tensor; tanh(a_g) is computed as 2 sigmoid(2 a_g) - 1, so the gate
-nonlinearity is one vectorised pass: s = (1 + m) sigmoid((1 + m) a) - m.
+zero array of the whole tensor; sigmoid(a) is computed as tanh(a/2)/2 + 1/2, so the gate nonlinearity
+is one tanh over the whole tensor: s = k tanh(k a) + 1 - k, k = (1 + m)/2.
 """
 from __future__ import annotations
 
-from minigen import kernels
 from minigen.autograd.function import Function
 from minigen.backend import xp
 from minigen.ops.elementwise import relu, sigmoid, tanh
@@ -37,14 +36,6 @@ def _g_mask(n4: int, dtype):
     return m
 
 
-def _sigmoid(x):
-    if kernels.sigmoid.on:
-        return kernels.sigmoid(x)
-    e = xp.exp(-xp.abs(x))                   # never an overflowing exp
-    r = 1.0 / (1.0 + e)
-    return xp.where(x >= 0, r, e * r)
-
-
 def _blocks(who: str, a, c):
     n4, H = shape_of(a)[-1], shape_of(c)[-1]
     if n4 != 4 * H or shape_of(a)[:-1] != shape_of(c)[:-1]:
@@ -56,8 +47,12 @@ class LSTMGates(Function):
     def forward(self, a):
         if shape_of(a)[-1] % 4:
             raise ValueError(f"lstm_gates: the last axis holds 4 gate blocks (i, f, g, o), got {shape_of(a)}")
-        m = _g_mask(a.shape[-1], a.dtype)
-        return (1.0 + m) * _sigmoid(a * (1.0 + m)) - m
+        k = 0.5 * (1.0 + _g_mask(a.shape[-1], a.dtype))   # 1/2 on i, f, o; 1 on g
+        s = a * k                                          # sigmoid(a) = tanh(a/2)/2 + 1/2, never overflows
+        xp.tanh(s, out=s)
+        s *= k
+        s += 1.0 - k
+        return s
 
     def backward(self, gy, a, y):
         m = _g_mask(shape_of(a)[-1], a.dtype)
