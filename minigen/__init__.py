@@ -13,7 +13,6 @@ from minigen.autograd import (arange, full, ones, ones_like, rand, randint, rand
                               zeros_like)
 from minigen import functional  # noqa: F401
 from minigen import functional as F  # noqa: F401
-from minigen import viz  # noqa: F401
 from minigen import nn, optim  # noqa: F401
 from minigen.serialization import CheckpointError, load, save  # noqa: F401
 from minigen.threads import get_num_threads, set_num_threads  # noqa: F401
@@ -22,7 +21,7 @@ from minigen.gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: 
 __version__ = "0.1.0"
 
 # subpackages loaded on first use (mg.data.digits(), mg.zoo.load_all(), ...): importing minigen stays quick
-_LAZY = ("data", "distributions", "losses", "metrics", "models", "privacy", "training", "zoo")
+_LAZY = ("data", "distributions", "losses", "metrics", "models", "privacy", "training", "viz", "zoo")
 
 
 def __getattr__(name):

@@ -27,3 +27,13 @@ def test_importing_minigen_leaves_malloc_alone():
     code = "import minigen, minigen.allocator as a; print(a.state['why'])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "not attempted"
+
+
+def test_importing_minigen_loads_neither_its_subpackages_nor_their_dependencies():
+    """A script that only trains pays for no plotting, graph drawing or data sets: they load on first use
+    (``mg.viz``, ``mg.data``, ...), which keeps a training process's resident memory near hand NumPy's."""
+    code = ("import sys, minigen as mg; lazy = [m for m in mg._LAZY if f'minigen.{m}' in sys.modules]; "
+            "heavy = [m for m in ('matplotlib', 'scipy', 'subprocess', 'email', 'xml') if m in sys.modules]; "
+            "print(lazy, heavy, callable(mg.viz.draw))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] [] True"
