@@ -94,6 +94,8 @@ def _backprop(roots, seeds, sinks, create_graph: bool, retain_graph: bool, trace
                             or gx.shape != a.data.shape or gx.dtype != a.data.dtype):
                         gx = _fit(fn, a, gx, create_graph)      # wrap, cast or refuse: off the common path
                     _deliver(a, gx, sinks, grads, pending)
+            if not retain_graph:     # what this op kept goes now, not at the end: a lower peak, as in PyTorch
+                _release(fn)
     finally:
         mode.grad_enabled = prev
     if not retain_graph:
@@ -153,10 +155,20 @@ def _deliver(t: Tensor, g, sinks, grads: dict, pending: dict) -> None:
         pending[c] = pending[c] + g if c in pending else g
 
 
+def _release(fn: Function) -> None:
+    """Drop what ``fn`` kept for its backward (inputs, output, saved arrays) once its rule has run.  An input
+    made by an op whose rule is still to run is handed to that op (``_kept``), since a node only holds its
+    own output by a weak reference and its rule may need it (sigmoid's y)."""
+    for a in fn.inputs:
+        if isinstance(a, Tensor) and a.creator is not None and a.creator.inputs is not _FREED:
+            a.creator._kept = a
+    fn.inputs, fn._out, fn.saved, fn._kept = _FREED, None, None, None
+
+
 def _free(order) -> None:
     """Release what each op kept for its backward (inputs, output, saved arrays): the memory goes now."""
     for fn in order:
-        fn.inputs, fn._out, fn.saved = _FREED, None, None
+        fn.inputs, fn._out, fn.saved, fn._kept = _FREED, None, None, None
 
 
 def run_backward(roots, grads, retain_graph=False, create_graph=False, trace=False) -> None:

@@ -35,6 +35,7 @@ class Function:
     needs_grad = ()       # which inputs want a gradient (set when recorded; grad() asks a narrowed copy)
     _out = None           # weakref to the output Tensor
     saved = None          # arrays a forward keeps for its backward (beyond inputs and output), freed with the graph
+    _kept = None          # the output, held strongly once the op consuming it has run its rule and let go
 
     def __call__(self, *args):
         xs = []

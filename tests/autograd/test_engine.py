@@ -41,6 +41,36 @@ def test_retain_graph_allows_a_second_backward():
     np.testing.assert_allclose(host(x.grad), [4.0, 8.0])
 
 
+def test_an_op_lets_go_of_what_it_kept_once_its_rule_has_run():
+    """As in PyTorch, backward frees the graph as it goes (a lower peak): when the producer's rule runs, the
+    consumer after it has already dropped its inputs and saved arrays; the producer still gets its own
+    output, which nothing but the graph holds (sigmoid's rule needs y)."""
+    seen = {}
+
+    class Consumer(mg.Function):
+        def forward(self, y):
+            self.saved = y * 2.0
+            return self.saved
+
+        def backward(self, gy, y, out):
+            return gy * 2.0
+
+    class Producer(mg.Function):
+        def forward(self, x):
+            return 1.0 / (1.0 + np.exp(-x))
+
+        def backward(self, gy, x, y):
+            seen["consumer"] = (consumer.inputs, consumer.saved)
+            return gy * y * (1.0 - y)
+
+    x = mg.tensor([0.5, -1.0], requires_grad=True)
+    consumer = Consumer()
+    consumer(Producer()(x)).sum().backward()          # the sigmoid's output is held by nothing else
+    assert seen["consumer"] == (None, None)
+    s = 1.0 / (1.0 + np.exp(-np.array([0.5, -1.0])))
+    np.testing.assert_allclose(host(x.grad), 2.0 * s * (1 - s), rtol=1e-6)
+
+
 def test_nonscalar_backward_explains_what_to_pass():
     x = mg.tensor(np.ones((3, 4), np.float32), requires_grad=True)
     with pytest.raises(RuntimeError, match=r"shape \(3, 4\).*grad="):
