@@ -1,4 +1,4 @@
-"""The workloads of issue 7 (W1-W3), issue 9 (W4) and issue 22 (W5), and the one place their initial weights and data
+"""The workloads of issue 7 (W1-W3), issue 9 (W4), issue 22 (W5) and issue 21 (W6), and the one place their initial weights and data
 come from.
 
 Every implementation loads the arrays made here (NumPy, from the seed), so all of them start from the
@@ -11,7 +11,9 @@ Parameter layout is PyTorch's: a linear layer ``name`` has ``name.weight`` (out,
 are named as in a ``torch.nn.Sequential`` (``G.3.weight``), with Conv2d weights (out, in, kh, kw),
 ConvTranspose2d weights (in, out, kh, kw) and BatchNorm's (weight, bias), initialised as the DCGAN
 paper does (see :func:`w4_params`).  W5's LSTM has ``torch.nn.LSTM``'s names, layout (gates i, f, g, o
-stacked in that order) and init (everything U(-1/sqrt(H), 1/sqrt(H))), then a Linear ``out``.
+stacked in that order) and init (everything U(-1/sqrt(H), 1/sqrt(H))), then a Linear ``out``.  W6 is
+StyleGAN2's modulated convolution with ``minigen.nn.ModulatedConv2d``'s names and equalised init (see
+:func:`w6_params`).
 """
 
 from __future__ import annotations
@@ -26,8 +28,12 @@ LR = 1e-3
 BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
-NAMES = {"W1": "vae-mlp", "W2": "gan-2d", "W3": "mlp-big", "W4": "dcgan-28", "W5": "lstm-seq"}
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+NAMES = {"W1": "vae-mlp", "W2": "gan-2d", "W3": "mlp-big", "W4": "dcgan-28", "W5": "lstm-seq", "W6": "modconv"}
+MODCONV_EPS = 1e-8  # demodulation's eps, minigen's and StyleGAN2's default
+# (workload, implementation) pairs the harness does not run, and why
+EXCLUDED = {("W6", "jax"): "XLA's CPU grouped convolution (and vmap of per-sample ones) takes ~8 s per W6 step "
+                           "here, 100x the others: not a measurement of the step"}
 
 # W4 trains as the DCGAN paper (and minigen.zoo.dcgan) does: Adam(2e-4, betas (0.5, 0.999))
 ADAM = {"W4": {"lr": 2e-4, "betas": (0.5, 0.999), "eps": ADAM_EPS}}
@@ -58,9 +64,14 @@ SIZES = {
         "full": {"input": 8, "hidden": 128, "steps": 30, "delay": 3, "batch": 64},
         "tiny": {"input": 2, "hidden": 3, "steps": 4, "delay": 1, "batch": 2},
     },
+    # one StyleGAN2 modulated 3x3 convolution with demodulation (per-sample weights), MSE to a target
+    "W6": {
+        "full": {"ch": 64, "out": 64, "res": 16, "w_dim": 64, "batch": 32},
+        "tiny": {"ch": 2, "out": 3, "res": 4, "w_dim": 3, "batch": 2},
+    },
 }
 
-N_BATCHES = {"W1": 8, "W2": 16, "W3": 2, "W4": 8, "W5": 8}  # a fixed pool of batches, cycled step after step
+N_BATCHES = {"W1": 8, "W2": 16, "W3": 2, "W4": 8, "W5": 8, "W6": 4}  # a fixed pool of batches, cycled step after step
 
 
 def sizes_of(workload: str, sizes=None) -> dict:
@@ -154,6 +165,21 @@ def w5_params(sizes=None) -> list[tuple]:
     ]
 
 
+def w6_params(sizes=None) -> list[tuple]:
+    """W6's parameters as (name, shape), ``minigen.nn.ModulatedConv2d``'s names.  Equalised learning rate:
+    the stored weights are N(0, 1) and used scaled at run time (:func:`w6_scales`); the affine map's bias
+    starts at 1, so the style starts at identity."""
+    s = sizes_of("W6", sizes)
+    return [("mod.weight", (s["out"], s["ch"], 3, 3)), ("mod.affine.weight", (s["ch"], s["w_dim"])),
+            ("mod.affine.bias", (s["ch"],))]
+
+
+def w6_scales(sizes=None) -> tuple[float, float]:
+    """The run-time scales of W6's conv weight (1/sqrt(C 3 3)) and affine weight (1/sqrt(w_dim))."""
+    s = sizes_of("W6", sizes)
+    return 1.0 / math.sqrt(s["ch"] * 9), 1.0 / math.sqrt(s["w_dim"])
+
+
 def init_params(workload: str, seed: int = 0, sizes=None, dtype=np.float32) -> dict:
     """name -> array, drawn in a fixed order from ``seed``: PyTorch's nn.Linear init for W1-W3, the
     DCGAN paper's for W4 (:func:`w4_params`)."""
@@ -165,6 +191,10 @@ def init_params(workload: str, seed: int = 0, sizes=None, dtype=np.float32) -> d
                 out[name] = np.zeros(shape, dtype)
             else:
                 out[name] = g.normal(1.0 if kind == "gain" else 0.0, 0.02, shape).astype(dtype)
+        return out
+    if workload == "W6":
+        for name, shape in w6_params(sizes):
+            out[name] = (np.ones(shape) if name.endswith("bias") else g.standard_normal(shape)).astype(dtype)
         return out
     if workload == "W5":
         # torch.nn.LSTM's U(-1/sqrt(H), 1/sqrt(H)) is also nn.Linear's for ``out``, whose fan-in is H
@@ -206,7 +236,8 @@ def make_data(workload: str, seed: int = 0, sizes=None, dtype=np.float32) -> lis
     W1: binary 'images' (x,), pixels on with a per-pixel probability (a fixed smooth pattern), so the
         VAE has something to model;  W2: (real points,) from the 8-mode ring;
     W3: (inputs, targets), standard normal;  W4: (images,), (batch, 1, side, side) blobs in [-1, 1];
-    W5: (x, y), x (batch, steps, input) standard normal, y = x delayed by ``delay`` steps (zeros before).
+    W5: (x, y), x (batch, steps, input) standard normal, y = x delayed by ``delay`` steps (zeros before);
+    W6: (x, w, target), the input maps, the latents and the target maps, all standard normal.
     """
     s = sizes_of(workload, sizes)
     g = np.random.default_rng([seed, 2])
@@ -235,6 +266,10 @@ def make_data(workload: str, seed: int = 0, sizes=None, dtype=np.float32) -> lis
             y[:, s["delay"]:] = x[:, : s["steps"] - s["delay"]]
             out.append((x, y))
         return out
+    if workload == "W6":
+        B, r = s["batch"], s["res"]
+        return [(g.standard_normal((B, s["ch"], r, r)).astype(dtype), g.standard_normal((B, s["w_dim"])).astype(dtype),
+                 g.standard_normal((B, s["out"], r, r)).astype(dtype)) for _ in range(nb)]
     raise ValueError(f"unknown workload {workload!r}")
 
 

@@ -266,7 +266,7 @@ def profile(workload: str, steps: int, warmup: int, seed: int, cprofile: int, ba
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workload", default="W1", help="W1..W5, a comma list, or all")
+    ap.add_argument("--workload", default="W1", help="W1..W6, a comma list, or all")
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
@@ -291,7 +291,7 @@ def main(argv=None):
         except OSError:
             pass
         print("priority:", set_priority(args.nice))
-    workloads = ["W1", "W2", "W3", "W4", "W5"] if args.workload == "all" else args.workload.split(",")
+    workloads = ["W1", "W2", "W3", "W4", "W5", "W6"] if args.workload == "all" else args.workload.split(",")
     results = {w: profile(w, args.steps, args.warmup, args.seed, args.cprofile, args.backend) for w in workloads}
     if args.save:
         save(args.save, results, args)

@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from benchmarks import common
 from benchmarks.impls import REFERENCE
 
 HERE = Path(__file__).resolve().parent
@@ -105,7 +106,7 @@ def targets(data) -> list:
                     "met": ok})
     if not mems:
         out.append({"target": "no memory growth", "measured": "not measured", "met": None})
-    for w in ("W1", "W2", "W3", "W4", "W5"):
+    for w in common.WORKLOADS:          # issue 20: peak RSS on every workload
         if w not in data["workloads"]:
             continue
         a, r = _st(data, w, SUBJECT), _st(data, w, SUBJECT).get("rss_ratio")
@@ -200,6 +201,9 @@ def _header(data, json_path) -> list:
         )
     if first.get("skipped"):
         L.append("Skipped: " + "; ".join(f"{LABELS.get(k, k)} ({v})" for k, v in first["skipped"].items()) + ".")
+    excluded = [(w, i, why) for (w, i), why in common.EXCLUDED.items() if w in first["workloads"]]
+    if excluded:
+        L.append("Not run: " + "; ".join(f"{w} {LABELS.get(i, i)} ({why})" for w, i, why in excluded) + ".")
     return L
 
 

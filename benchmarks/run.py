@@ -33,8 +33,8 @@ from benchmarks.worker import MARK
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_IMPLS = ["numpy", "minigen", "torch", "jax", "minigen-cupy", "torch-cuda"]
-DEFAULT_STEPS = {"W1": 50, "W2": 200, "W3": 30, "W4": 30, "W5": 50}
-DEFAULT_WARMUP = {"W1": 5, "W2": 20, "W3": 3, "W4": 3, "W5": 5}
+DEFAULT_STEPS = {"W1": 50, "W2": 200, "W3": 30, "W4": 30, "W5": 50, "W6": 30}
+DEFAULT_WARMUP = {"W1": 5, "W2": 20, "W3": 3, "W4": 3, "W5": 5, "W6": 3}
 
 
 def per_workload(spec: str | None, default: dict) -> dict:
@@ -159,7 +159,8 @@ def measure(workloads, impls, gemm_libs, steps, warmup, args) -> dict:
     the GEMMs alone with each library's own GEMM.  Returns {workload: {impl: [worker results]}}."""
     raw: dict = {w: {} for w in workloads}
     for w in workloads:
-        entries = impls + ([f"gemm:{g}" for g in gemm_libs] if w == "W3" else [])
+        entries = ([i for i in impls if (w, i) not in common.EXCLUDED]
+                   + ([f"gemm:{g}" for g in gemm_libs] if w == "W3" else []))
         for r in range(args.repeats):
             order = entries[r % len(entries) :] + entries[: r % len(entries)]
             for impl in order:
@@ -261,7 +262,7 @@ def main(argv=None) -> dict:
         "removed in the measuring processes: OpenBLAS picks its kernel); the same when it is not set",
     )
     ap.add_argument("--mem-steps", type=int, default=2000, help="memory check length (0: skip)")
-    ap.add_argument("--mem-workloads", default="W1,W2,W3,W4,W5", help="workloads of the memory check")
+    ap.add_argument("--mem-workloads", default="W1,W2,W3,W4,W5,W6", help="workloads of the memory check")
     ap.add_argument("--mem-impls", default="minigen")
     ap.add_argument("--out", default=str(HERE / "results.json"))
     ap.add_argument("--readme", default=str(HERE / "README.md"))

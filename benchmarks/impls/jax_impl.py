@@ -1,7 +1,7 @@
 """JAX: each training step (forward, ``jax.grad``, Adam, and the noise draw) is one ``jax.jit`` function,
 with the parameters and optimiser state donated so XLA may update them in place.  W4's convolutions are
 ``lax.conv_general_dilated`` (a transposed convolution: the stride-dilated input with the flipped
-kernel); W5's LSTM is a ``lax.scan`` over time; W4's BatchNorm running statistics are carried as state and updated as PyTorch's.  Optional: the
+kernel); W5's LSTM is a ``lax.scan`` over time; W6's modulated convolution one grouped convolution; W4's BatchNorm running statistics are carried as state and updated as PyTorch's.  Optional: the
 harness skips it when jax is not installed.  CPU only (``option`` "cpu").
 """
 
@@ -74,6 +74,18 @@ def lstm_loss(p, x, y):
     zero = jnp.zeros((x.shape[0], H), x.dtype)
     _, hs = jax.lax.scan(cell, (zero, zero), A)
     return jnp.mean((linear(p, "out", hs) - jnp.swapaxes(y, 0, 1)) ** 2)
+
+
+def modconv_loss(p, x, w, target):
+    """W6: the modulated convolution as one grouped ``conv_general_dilated`` over per-sample weights."""
+    N, C, H, W = x.shape
+    cw, ca = common.w6_scales({"ch": C, "w_dim": w.shape[1]})
+    s = w @ (p["mod.affine.weight"] * ca).T + p["mod.affine.bias"]
+    wm = p["mod.weight"][None] * cw * s[:, None, :, None, None]
+    wm = wm * jax.lax.rsqrt((wm * wm).sum((2, 3, 4)) + common.MODCONV_EPS)[:, :, None, None, None]
+    y = jax.lax.conv_general_dilated(x.reshape(1, N * C, H, W), wm.reshape(-1, C, 3, 3), (1, 1), ((1, 1), (1, 1)),
+                                     feature_group_count=N)
+    return jnp.mean((y.reshape(target.shape) - target) ** 2)
 
 
 def d_loss(pd, real, fake):
@@ -193,6 +205,12 @@ def _lstm_step(p, st, x, y):
     return p, st, loss
 
 
+def _modconv_step(p, st, x, w, target):
+    loss, g = jax.value_and_grad(modconv_loss)(p, x, w, target)
+    p, st = adam_update(p, g, st)
+    return p, st, loss
+
+
 def _gan_step(pg, pd, sg, sd, real, z):
     fake = jax.lax.stop_gradient(mlp3(pg, "G", z))
     ld, gd = jax.value_and_grad(d_loss)(pd, real, fake)
@@ -296,13 +314,13 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
         }
         st = [pg, pd, adam_init(pg), adam_init(pd), bufs]
         step = _game_step(_dcgan_step, st, batches, noise, shape, state, put)
-    elif workload in ("W3", "W5"):
+    elif workload in ("W3", "W5", "W6"):
         st = [init, adam_init(init)]
-        fn = jax.jit(_mlp_step if workload == "W3" else _lstm_step, donate_argnums=(0, 1))
+        fn = jax.jit({"W3": _mlp_step, "W5": _lstm_step, "W6": _modconv_step}[workload], donate_argnums=(0, 1))
 
         def step():
-            x, y = batches[state["k"] % len(batches)]
-            st[0], st[1], loss = fn(st[0], st[1], x, y)
+            batch = batches[state["k"] % len(batches)]
+            st[0], st[1], loss = fn(st[0], st[1], *batch)
             state["k"] += 1
             _last[0] = loss
             return loss

@@ -1,5 +1,5 @@
 """The workloads written as a minigen user would write them: nn.Linear / nn.MLP modules (W4: nn.Conv2d,
-nn.ConvTranspose2d, nn.BatchNorm2d in nn.Sequential; W5: nn.LSTM), functional losses, ``loss.backward()`` and
+nn.ConvTranspose2d, nn.BatchNorm2d in nn.Sequential; W5: nn.LSTM; W6: nn.ModulatedConv2d), functional losses, ``loss.backward()`` and
 ``optim.Adam``.
 
 ``option`` (the harness's backend choice) is "numpy" (default) or "cupy"; under ``MINIGEN_BACKEND=strict``
@@ -207,6 +207,21 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
             return loss
 
         step.modules = [lstm, out]
+    elif workload == "W6":
+        mod = nn.ModulatedConv2d(s["ch"], s["out"], 3, s["w_dim"], dtype=dtype)
+        _load_named(mod, init, "mod.")
+        opt = mg.optim.Adam(mod.parameters(), lr=common.LR, betas=common.BETAS, eps=common.ADAM_EPS)
+
+        def step():
+            x, w, target = batches[k[0] % len(batches)]
+            opt.zero_grad()
+            loss = F.mse_loss(mod(x, w), target)
+            loss.backward()
+            opt.step()
+            k[0] += 1
+            return loss
+
+        step.modules = [mod]
     else:
         raise ValueError(f"unknown workload {workload!r}")
     return step

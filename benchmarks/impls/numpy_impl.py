@@ -498,6 +498,61 @@ def lstm_loss_grad(p: dict, x, y, need_grad: bool = True):
     return loss, g
 
 
+# ----------------------------------------------------------------------------------------------------
+# W6: StyleGAN2's modulated convolution
+# ----------------------------------------------------------------------------------------------------
+
+
+def im2col_batched(x, k: int, p: int):
+    """(N, C, H, W) -> columns (N, C k k, H W) of a stride-1 k x k convolution with padding p = (k - 1) / 2."""
+    N, C, H, W = x.shape
+    xp_ = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    cols = np.empty((N, C, k, k, H, W), x.dtype)
+    for i in range(k):
+        for j in range(k):
+            cols[:, :, i, j] = xp_[:, :, i : i + H, j : j + W]
+    return cols.reshape(N, C * k * k, H * W)
+
+
+def modconv_loss_grad(p: dict, x, w, target, need_grad: bool = True):
+    """loss = mean (y - target)^2 of one modulated convolution with demodulation (Karras et al. 2020):
+
+        s = w (a A)^T + b                (N, C)       a = 1/sqrt(w_dim), the equalised scale
+        w'_n = (c W) s_n                 (N, O, C, 3, 3)   c = 1/sqrt(C 9)
+        d_n = (sum_{c,k} w'_n^2 + eps)^(-1/2)   (N, O)
+        y_n = conv(x_n, w'_n d_n)        one batched GEMM of the per-sample weights with im2col's columns
+
+    backward: g(w' d) = gy cols^T;  gd = sum g(w' d) w';  gw' = g(w' d) d - gd d^3 w';
+    gW = c sum_n gw' s_n;  gs = sum_{o,k} gw' c W;  gA = a gs^T w;  gb = sum_n gs."""
+    N, C, H, Wd = x.shape
+    cw, ca = common.w6_scales({"ch": C, "w_dim": w.shape[1]})
+    Wt, A, b = p["mod.weight"], p["mod.affine.weight"], p["mod.affine.bias"]
+    O = Wt.shape[0]
+    dt = x.dtype
+    s = linear(w, A * dt.type(ca), b)
+    Ws = Wt * dt.type(cw)
+    wm = Ws[None] * s[:, None, :, None, None]
+    d = 1.0 / np.sqrt(np.einsum("nock,nock->no", wm.reshape(N, O, C, 9), wm.reshape(N, O, C, 9))
+                      + dt.type(common.MODCONV_EPS))
+    wd = wm * d[:, :, None, None, None]
+    cols = im2col_batched(x, 3, 1)
+    y = np.matmul(wd.reshape(N, O, C * 9), cols)
+    y -= target.reshape(N, O, H * Wd)
+    loss = np.vdot(y, y) / dt.type(y.size)
+    if not need_grad:
+        return loss, None
+    y *= dt.type(2.0 / y.size)
+    g_wd = np.matmul(y, cols.transpose(0, 2, 1)).reshape(wm.shape)
+    gd = np.einsum("nock,nock->no", g_wd.reshape(N, O, C, 9), wm.reshape(N, O, C, 9))
+    g_wm = g_wd * d[:, :, None, None, None]
+    g_wm -= wm * (gd * d**3)[:, :, None, None, None]
+    g = {"mod.weight": np.einsum("nochw,nc->ochw", g_wm, s) * dt.type(cw)}
+    gs = np.einsum("nochw,ochw->nc", g_wm, Ws)
+    g["mod.affine.weight"] = (gs.T @ w) * dt.type(ca)
+    g["mod.affine.bias"] = gs.sum(0)
+    return loss, g
+
+
 class Adam:
     """PyTorch's Adam, in place with one scratch buffer per parameter (no allocation per step)."""
 
@@ -616,6 +671,15 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
         def step():
             x, y = batches[k[0] % len(batches)]
             loss, g = lstm_loss_grad(p, x, y)
+            opt.step(g)
+            k[0] += 1
+            return loss
+    elif workload == "W6":
+        opt = Adam(p)
+
+        def step():
+            x, w, target = batches[k[0] % len(batches)]
+            loss, g = modconv_loss_grad(p, x, w, target)
             opt.step(g)
             k[0] += 1
             return loss

@@ -50,6 +50,25 @@ def _load_named(module, arrays, prefix, device):
     module.to(device)
 
 
+class ModulatedConv2d(nn.Module):
+    """W6: StyleGAN2's modulated 3x3 convolution with demodulation, written as StyleGAN2-ADA's PyTorch code
+    does (per-sample weights, one grouped convolution); equalised scales applied at run time."""
+
+    def __init__(self, ch, out, w_dim):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(out, ch, 3, 3))
+        self.affine = nn.Linear(w_dim, ch)
+        self.cw, self.ca = common.w6_scales({"ch": ch, "w_dim": w_dim})
+
+    def forward(self, x, w):
+        N, C, H, W = x.shape
+        s = TF.linear(w, self.affine.weight * self.ca, self.affine.bias)
+        wm = self.weight[None] * self.cw * s[:, None, :, None, None]
+        wm = wm * (wm.square().sum([2, 3, 4]) + common.MODCONV_EPS).rsqrt()[:, :, None, None, None]
+        y = TF.conv2d(x.reshape(1, N * C, H, W), wm.reshape(-1, C, 3, 3), padding=1, groups=N)
+        return y.reshape(N, -1, H, W)
+
+
 def dcgan(s: dict):
     """W4's G and D (``common.w4_params``): the three-layer DCGAN of the paper as plain Sequentials."""
     c, s0 = s["ch"], s["image"] // 4
@@ -215,6 +234,21 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
             return loss
 
         step.modules = [lstm, out]
+    elif workload == "W6":
+        mod = ModulatedConv2d(s["ch"], s["out"], s["w_dim"])
+        _load_named(mod, init, "mod.", device)
+        opt = adam(mod.parameters())
+
+        def step():
+            x, w, target = batches[k[0] % len(batches)]
+            opt.zero_grad()
+            loss = TF.mse_loss(mod(x, w), target)
+            loss.backward()
+            opt.step()
+            k[0] += 1
+            return loss
+
+        step.modules = [mod]
     else:
         raise ValueError(f"unknown workload {workload!r}")
     return step
