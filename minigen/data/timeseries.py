@@ -6,6 +6,7 @@ downloaded; the same seed gives the same series on every machine.
     ts.test             # (4000, 5) float32: the continuation of the same process, with anomalies
     ts.labels           # (4000,) int64: 1 inside an anomalous segment
     ts.events           # [(start, end, kind, channel), ...] end exclusive; kind in KINDS
+    ts.train_labels     # (4000,) int64, ts.train_events: the same for the training segment (none by default)
 
 The process: three latent sinusoids s_k(t) = sin(2 pi t / P_k + phi_k) with periods P_k drawn from
 [15, 70] steps; each channel is a fixed random mixture of them plus white noise,
@@ -26,6 +27,12 @@ only looks at magnitudes (an untrained model) finds few of them; the cross-chann
 gives them away.
 
 Events are at least ``gap`` steps apart and away from the segment's ends.
+
+``train_events`` > 0 *contaminates* the training segment with that many unlabelled-to-the-model anomalies of
+the same kinds (as real training data is; CNTS's detector exists to find them), drawn from a separate
+stream ``default_rng([seed, 8])`` after the test segment's, so the default series (``train_events=0``),
+on which M3GAN's results rest, is bit for bit what it always was.  Their size is measured against the
+clean training segment's std, like the test anomalies'.
 """
 from __future__ import annotations
 
@@ -46,6 +53,8 @@ class AnomalySeries:
     labels: np.ndarray
     events: list = field(default_factory=list)
     periods: tuple = ()
+    train_labels: np.ndarray | None = None
+    train_events: list = field(default_factory=list)
 
     @property
     def n_channels(self) -> int:
@@ -58,7 +67,7 @@ def _signal(t, A, periods, phases, speed=1.0):
 
 
 def anomaly_series(n_train: int = 4000, n_test: int = 4000, n_channels: int = 5, n_events: int = 16,
-                   noise: float = 0.1, gap: int = 120, seed: int = 0) -> AnomalySeries:
+                   noise: float = 0.1, gap: int = 120, seed: int = 0, train_events: int = 0) -> AnomalySeries:
     """The F4 anomaly fixture (see the module doc)."""
     g = np.random.default_rng([seed, 7])
     periods = tuple(float(p) for p in g.uniform(15, 70, size=3))
@@ -70,30 +79,42 @@ def anomaly_series(n_train: int = 4000, n_test: int = 4000, n_channels: int = 5,
     train, test = x[:n_train].copy(), x[n_train:].copy()
     test_clean = clean[n_train:]
     std = train.std(0)
-    labels = np.zeros(n_test, dtype=np.int64)
+    labels, events = _inject(test, test_clean, t[n_train:], std, n_events, gap, g, A, periods, phases)
+    train_labels, train_event_list = np.zeros(n_train, dtype=np.int64), []
+    if train_events:
+        # a separate stream: the default series (train_events=0) draws exactly what it always drew
+        train_labels, train_event_list = _inject(train, clean[:n_train], t[:n_train], std, train_events, gap,
+                                                 np.random.default_rng([seed, 8]), A, periods, phases)
+    return AnomalySeries("anomaly_series", train.astype(np.float32), test.astype(np.float32), labels, events,
+                         periods, train_labels, train_event_list)
+
+
+def _inject(x, x_clean, t, std, n_events, gap, g, A, periods, phases):
+    """Add ``n_events`` anomalies to the segment ``x`` (in place; ``x_clean`` its noiseless signal, ``t`` its
+    time axis) with draws from ``g``; returns (labels, events)."""
+    n = x.shape[0]
+    labels = np.zeros(n, dtype=np.int64)
     events = []
     pos = gap
-    slot = (n_test - 2 * gap) // n_events
+    slot = (n - 2 * gap) // n_events
     for i in range(n_events):
         kind = ANOMALY_KINDS[i % len(ANOMALY_KINDS)]
-        ch = int(g.integers(0, n_channels))
+        ch = int(g.integers(0, x.shape[1]))
         length = {"spike": int(g.integers(1, 4)), "level": int(g.integers(30, 61)),
                   "frequency": int(g.integers(40, 81)), "amplitude": int(g.integers(30, 61))}[kind]
         start = pos + int(g.integers(0, max(1, slot - length - gap // 2)))
-        end = min(start + length, n_test - gap // 2)
+        end = min(start + length, n - gap // 2)
         sign = g.choice([-1.0, 1.0])
         if kind == "spike":
-            test[start:end, ch] += sign * g.uniform(3, 4) * std[ch]
+            x[start:end, ch] += sign * g.uniform(3, 4) * std[ch]
         elif kind == "level":
-            test[start:end, ch] += sign * g.uniform(0.8, 1.2) * std[ch]
+            x[start:end, ch] += sign * g.uniform(0.8, 1.2) * std[ch]
         elif kind == "frequency":
-            tt = t[n_train + start:n_train + end]
-            fast = _signal(tt, A[ch:ch + 1], periods, phases, speed=2.5)[:, 0]
-            test[start:end, ch] += fast - test_clean[start:end, ch]
+            fast = _signal(t[start:end], A[ch:ch + 1], periods, phases, speed=2.5)[:, 0]
+            x[start:end, ch] += fast - x_clean[start:end, ch]
         else:
-            test[start:end, ch] += 0.8 * test_clean[start:end, ch]
+            x[start:end, ch] += 0.8 * x_clean[start:end, ch]
         labels[start:end] = 1
         events.append((start, end, kind, ch))
         pos += slot
-    return AnomalySeries("anomaly_series", train.astype(np.float32), test.astype(np.float32), labels, events,
-                         periods)
+    return labels, events
