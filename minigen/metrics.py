@@ -44,7 +44,8 @@ from minigen.autograd.tensor import Tensor
 from minigen.backend import xp
 
 __all__ = ["mode_coverage", "ModeCoverage", "covered_modes", "mmd2_permutation_test", "copy_fraction", "histogram_kl_uniform", "summarize", "sliced_wasserstein", "mmd2",
-           "pca_reconstruction_mse", "class_diversity"]
+           "pca_reconstruction_mse", "class_diversity", "laplacian_pyramid", "pyramid_swd", "patches",
+           "frechet_distance"]
 
 
 def _device(a, dtype=None):
@@ -275,3 +276,73 @@ def copy_fraction(samples, train, reference, quantile: float = 0.01) -> dict:
     d = nearest_distance(samples, train)
     return {"copies": float((d <= threshold).mean()), "copy_threshold": threshold,
             "nn_distance_median": float(xp.median(d)), "nn_distance_median_real": float(xp.median(ref))}
+
+
+def laplacian_pyramid(images, levels: int) -> list:
+    """Images (N, H, W) or (N, C, H, W) -> ``levels`` bands, finest first: band k = G_k - up(G_{k+1}) with
+    G_0 the images, G_{k+1} = G_k averaged over 2 x 2 blocks and up() the bilinear resize back; the last
+    band is the coarsest G itself, so the bands sum back to the images (up to the resizes)."""
+    from minigen import functional as F
+    x = _device(images)
+    if x.ndim == 3:
+        x = x[:, None]
+    bands, g = [], x
+    for _ in range(levels - 1):
+        H, W = g.shape[2:]
+        if H % 2 or W % 2:
+            raise ValueError(f"laplacian_pyramid: a {H}x{W} level cannot be halved (fewer levels?)")
+        coarse = F.avg_pool2d(g, 2)
+        bands.append(g - F.resize(coarse, (H, W), "bilinear"))
+        g = coarse
+    bands.append(g)
+    return bands
+
+
+def patches(images, size: int):
+    """Every ``size`` x ``size`` neighbourhood of images (N, C, H, W) (stride 1, no padding) as rows
+    (N * positions, C size^2)."""
+    x = _device(images)
+    _, C, H, W = x.shape
+    if size > min(H, W):
+        raise ValueError(f"patches: {size}x{size} neighbourhoods do not fit {H}x{W} images")
+    cols = [x[:, :, i:i + H - size + 1, j:j + W - size + 1] for i in range(size) for j in range(size)]
+    p = xp.stack(cols, 2)                                       # (N, C, size^2, Ho, Wo)
+    return p.transpose(0, 3, 4, 1, 2).reshape(-1, C * size * size)
+
+
+def pyramid_swd(a, b, image_shape, levels: int = 3, patch: int = 3, n_projections: int = 512,
+                seed: int = 0) -> dict:
+    """ProGAN's sliced Wasserstein distance over Laplacian-pyramid patches (Karras et al. 2018, appendix D),
+    at the sizes of small images: rows ``a`` (n, H*W) against the reference rows ``b`` (m, H*W), both in the
+    same pixel scale.  For each pyramid band (:func:`laplacian_pyramid`, finest first) every
+    ``patch`` x ``patch`` neighbourhood (the whole band when smaller) is a descriptor; the descriptors are
+    normalised by the reference set's mean and standard deviation at that band, and the sliced 2-Wasserstein
+    distance between the two sets (``n_projections`` random directions, from ``seed``) is taken.  Returns
+    ``{"levels": [swd per band], "swd": their mean}``: 0 for identical distributions, larger for a
+    generator whose fine detail (first bands) or coarse shapes (last) differ from the data's."""
+    pa, pb = (_device(x).reshape(-1, 1, *image_shape) for x in (a, b))
+    out = []
+    for k, (la, lb) in enumerate(zip(laplacian_pyramid(pa, levels), laplacian_pyramid(pb, levels))):
+        size = min(patch, la.shape[2], la.shape[3])
+        da, db = patches(la, size), patches(lb, size)
+        mu, sd = db.mean(), db.std() + 1e-8
+        out.append(sliced_wasserstein((da - mu) / sd, (db - mu) / sd, n_projections,
+                                      backend.Generator(seed + k)))
+    return {"levels": out, "swd": sum(out) / len(out)}
+
+
+def frechet_distance(a, b) -> float:
+    """The Frechet distance between Gaussians fitted to feature sets ``a`` (n, d) and ``b`` (m, d) (FID,
+    Heusel et al. 2017): ||mu_a - mu_b||^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)).  The trace of the matrix square
+    root is the sum of the square roots of the eigenvalues of S_a^(1/2) S_b S_a^(1/2) (symmetric, PSD), so
+    only symmetric eigendecompositions are needed."""
+    x, y = _device(a), _device(b)
+    mx, my = x.mean(0), y.mean(0)
+    sx = (x - mx).T @ (x - mx) / (x.shape[0] - 1)
+    sy = (y - my).T @ (y - my) / (y.shape[0] - 1)
+    ex, vx = xp.linalg.eigh(sx)
+    root = (vx * xp.sqrt(xp.clip(ex, 0, None))) @ vx.T                 # S_a^(1/2)
+    m = root @ sy @ root
+    ev = xp.linalg.eigvalsh((m + m.T) * 0.5)
+    tr_sqrt = float(xp.sqrt(xp.clip(ev, 0, None)).sum())
+    return float(((mx - my) ** 2).sum()) + float(xp.trace(sx) + xp.trace(sy)) - 2.0 * tr_sqrt

@@ -44,8 +44,11 @@ def interpolates(real, fake, eps) -> Tensor:
 
 
 def gradient_penalty(D, x_hat: Tensor):
-    """E[(||grad_x^ D(x^)||_2 - 1)^2], kept in the graph (create_graph) so it can be differentiated."""
+    """E[(||grad_x^ D(x^)||_2 - 1)^2], kept in the graph (create_graph) so it can be differentiated; the norm
+    is over all of a sample's values (an image's pixels too)."""
     (g,) = grad(F.sum(D(x_hat)), [x_hat], create_graph=True)
+    if g.ndim > 2:
+        g = F.reshape(g, (g.shape[0], -1))
     norm = F.sqrt(F.sum(g * g, axis=1) + 1e-12)
     return F.mean((norm - 1.0) ** 2)
 

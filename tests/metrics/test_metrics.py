@@ -163,3 +163,38 @@ def test_class_diversity():
     collapsed = np.repeat(x[::10], 10, axis=0)            # one image per class
     labels = _dev(y, np.int64)
     assert class_diversity(_dev(collapsed), labels, _dev(x), labels) == pytest.approx(0.0, abs=1e-3)
+
+
+def test_laplacian_pyramid_bands_and_patches():
+    """The bands are finest first, halve in size, and the finest band plus the upsampled coarse level give the
+    images back; patches lists every neighbourhood (stride 1)."""
+    x = np.random.default_rng(0).uniform(size=(3, 1, 8, 8)).astype(np.float32)
+    bands = metrics.laplacian_pyramid(x, 3)
+    assert [b.shape[2] for b in bands] == [8, 4, 2]
+    coarse = mg.functional.avg_pool2d(mg.tensor(x), 2)
+    up = mg.functional.resize(coarse, (8, 8), "bilinear")
+    np.testing.assert_allclose(mg.to_host(bands[0]) + up.numpy(), x, atol=1e-6)
+    p = mg.to_host(metrics.patches(x, 3))
+    assert p.shape == (3 * 36, 9)
+    np.testing.assert_array_equal(p[0], x[0, 0, :3, :3].ravel())
+    with pytest.raises(ValueError, match="cannot be halved"):
+        metrics.laplacian_pyramid(np.zeros((1, 1, 6, 6), np.float32), 3)
+
+
+def test_pyramid_swd_is_zero_for_the_same_set_and_grows_with_blur_and_noise():
+    rng = np.random.default_rng(1)
+    a = rng.uniform(size=(200, 64)).astype(np.float32)
+    same = metrics.pyramid_swd(a, a, (8, 8), n_projections=32)
+    assert len(same["levels"]) == 3 and same["swd"] == pytest.approx(0.0, abs=1e-6)
+    blurred = np.repeat(a.reshape(200, 4, 2, 4, 2).mean((2, 4)), 2, 1).repeat(2, 2).reshape(200, 64)
+    swd = metrics.pyramid_swd(blurred, a, (8, 8), n_projections=32)
+    assert swd["levels"][0] > 0.3 > swd["levels"][2]          # the fine band misses its detail, the coarse one not
+
+
+def test_frechet_distance_of_gaussians():
+    """Identical sets: 0; a shift by v: |v|^2; a scale by s of unit Gaussians in d dims: d (s - 1)^2."""
+    x = np.random.default_rng(2).normal(size=(4000, 3))
+    assert metrics.frechet_distance(x, x) == pytest.approx(0.0, abs=1e-6)
+    v = np.array([1.0, 2.0, 2.0])
+    assert metrics.frechet_distance(x, x + v) == pytest.approx(9.0, abs=1e-6)
+    assert metrics.frechet_distance(x, 2 * x) == pytest.approx(metrics.frechet_distance(x, x) + 3.0, rel=0.05)
