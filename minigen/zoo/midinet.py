@@ -60,6 +60,14 @@ reading single steps, pairs of steps, and with the last-step broadcast -- the un
 level (6.1-8.6) -- while D's loss fell to 0.5-0.8 (D tells the jumps, G does not follow).  Not tried for
 lack of time: more steps, two G updates per D update (the authors' code), a larger conditioner.
 
+Measured (``minigen zoo --check midinet``, 1,200 steps, ~100 s of CPU per seed on one core; seeds 0 / 1 / 2):
+chord tones 80.6% / 86.2% / 84.7%, in key 100% / 100% / 100%, mean jump 7.40 / 6.12 / 6.35 semitones
+(without the conditioner 6.95 / 7.43 / 6.89; real bars 2.5), copies 0.0% / 0.0% / 1.5%, 4.1+ distinct pitches
+per bar: FAIL on the jump on every seed (the conditioner is not used: the bars follow the chord, not the
+line).  Feature-matching ablation, pitch-histogram L1 to the held-out data at (l1, l2) x 0 / x1 / x10:
+0.949 / 0.786 / 0.668, 0.842 / 0.794 / 0.596, 1.026 / 0.807 / 0.831 -- raising the weights from 0 lowered
+the distance on 3/3 seeds, from x1 to x10 on 2/3.
+
 Measured alongside, in every run (same seed, same batches):
 
 * the unconditioned baseline: the same G without the conditioner (the 2-D condition removed; chord and z
