@@ -121,7 +121,8 @@ def _sample_args(p):
     p.add_argument("run", help="a run folder made by minigen train")
     p.add_argument("--n", type=int, default=64, help="how many samples (default 64)")
     p.add_argument("--out", required=True,
-                   help="FILE.npy (the array), FILE.png (an image grid or a 2-D scatter) or FILE.csv (table rows)")
+                   help="FILE.npy (the array), FILE.png (an image grid, a 2-D scatter or piano rolls), FILE.csv "
+                        "(table rows) or FILE.mid (a melody's piano rolls as a MIDI file)")
     p.add_argument("--label", type=int, default=None,
                    help="the class to draw, for a conditional model (default: every class in turn)")
     p.add_argument("--seed", type=int, default=0)
@@ -136,8 +137,8 @@ def cmd_sample(args) -> int:
     if args.n < 1:
         raise ConfigError(f"--n must be positive, got {args.n}")
     out = Path(args.out)
-    if out.suffix not in (".npy", ".png", ".csv"):
-        raise ConfigError(f"--out must end in .npy, .png or .csv, got {out.name!r}")
+    if out.suffix not in (".npy", ".png", ".csv", ".mid"):
+        raise ConfigError(f"--out must end in .npy, .png, .csv or .mid, got {out.name!r}")
     run = Run.open(args.run)
     if out.resolve().is_relative_to(run.dir.resolve()):
         raise ConfigError(f"--out {out} is inside the run folder {run.dir}; write the samples elsewhere "
@@ -155,6 +156,11 @@ def cmd_sample(args) -> int:
         np.save(out, s.data)
     elif out.suffix == ".png":
         _write_png(s, out, task.name)
+    elif out.suffix == ".mid":
+        if s.kind != "pianoroll":
+            raise ConfigError(f"--out .mid writes piano rolls; {task.name} samples {s.kind}: use .npy")
+        from minigen.data import music
+        out.write_bytes(music.midi_bytes(s.data.argmax(-1).ravel()))
     else:
         if s.kind != "rows":
             raise ConfigError(f"--out .csv writes table rows; {task.name} samples {s.kind}: use .npy")
@@ -174,6 +180,8 @@ def _write_png(s, out, name):
         plots.save_image_grid(s.data, tuple(s.image_shape), out, what, nrow=nrow)
     elif s.kind == "points":
         plots.scatter_2d([(s.data, "samples", "tab:red")], out, what)
+    elif s.kind == "pianoroll":
+        plots.piano_rolls([(what + ", bar by bar", s.data.argmax(-1))], out)
     else:
         raise ConfigError(f"--out .png draws images and 2-D points; {name} samples {s.kind}: use .npy"
                           + (" or .csv" if s.kind == "rows" else ""))

@@ -67,8 +67,8 @@ def task_class(name: str) -> type:
 @dataclass
 class Samples:
     """What ``minigen sample`` writes: ``data`` (host array) of ``kind`` "images" (rows of H*W pixels in
-    [0, 1], ``image_shape`` (H, W)), "points" (n, 2), "rows" (a table: n rows of ``columns``) or
-    "windows" (n, steps, channels); ``labels`` the class of each sample where there is one."""
+    [0, 1], ``image_shape`` (H, W)), "points" (n, 2), "rows" (a table: n rows of ``columns``),
+    "windows" (n, steps, channels) or "pianoroll" (n bars of one melody, one-hot (n, steps, pitches)); ``labels`` the class of each sample where there is one."""
 
     data: np.ndarray
     kind: str

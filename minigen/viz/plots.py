@@ -214,3 +214,28 @@ def series_plot(x, series: dict, path, xlabel: str = "", ylabel: str = "", title
     ax.legend(handles, labels, fontsize=8)
     ax.set_title(title)
     return _save(fig, path)
+
+
+def piano_rolls(rows: list[tuple], path, title: str = "", lowest: int = 60, steps_per_bar: int = 16) -> Path:
+    """Monophonic melodies as piano rolls, one panel per row: ``rows`` = [(label, pitch indices (bars, steps)
+    or (steps,)), ...]; time runs left to right (bar lines every ``steps_per_bar`` steps), pitch upwards
+    (the pitch index p is MIDI note ``lowest + p``; C rows marked)."""
+    n_pitch = max(int(np.max(p)) for _, p in rows) + 1
+    n_pitch = max(n_pitch, 24)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(10, 1.25 * len(rows) + 0.6), squeeze=False)
+    for ax, (label, pitches) in zip(axes[:, 0], rows):
+        seq = np.asarray(pitches).ravel()
+        img = np.zeros((n_pitch, len(seq)))
+        img[seq, np.arange(len(seq))] = 1.0
+        ax.imshow(img, origin="lower", aspect="auto", cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        for b in range(steps_per_bar, len(seq), steps_per_bar):
+            ax.axvline(b - 0.5, color="tab:red", lw=0.6)
+        cs = [p for p in range(n_pitch) if (lowest + p) % 12 == 0]
+        ax.set_yticks(cs)
+        ax.set_yticklabels([f"C{(lowest + p) // 12 - 1}" for p in cs], fontsize=6)
+        ax.set_xticks([])
+        ax.set_title(label, fontsize=8, loc="left")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)
