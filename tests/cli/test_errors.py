@@ -50,7 +50,7 @@ def test_one_line_and_status_2(capsys, argv, message):
 
 @pytest.mark.parametrize("argv,message", [
     (["--n", "0", "--out", "{tmp}/x.npy"], "--n must be positive, got 0"),
-    (["--out", "{tmp}/x.txt"], "--out must end in .npy, .png or .csv"),
+    (["--out", "{tmp}/x.txt"], "--out must end in .npy, .png, .csv or .mid"),
     (["--label", "3", "--out", "{tmp}/x.npy"], "gan is not conditional: --label does not apply"),
     (["--out", "{tmp}/x.csv"], "--out .csv writes table rows; gan samples points: use .npy"),
     (["--out", "{run}/inside.npy"], "is inside the run folder"),
