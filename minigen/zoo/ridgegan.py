@@ -24,7 +24,10 @@ AI and NLSI, and the "defined score".
 Measured per seed on 1,000 generated and 1,000 held-out real maps: the two-sample Kolmogorov-Smirnov
 statistic of each metric (generated vs real), the share of generated maps whose predicted density lies
 inside the real towns' range, the share of near-copies of training maps, and the regression's R^2 on the
-held-out real towns (the same number on every seed: it does not involve G).
+held-out real towns (the same number on every seed: it does not involve G).  ``minigen zoo --check ridgegan``
+(1,500 steps, ~215 CPU s per seed on one core), seeds 0 / 1 / 2: KS CA 0.107 / 0.089 / 0.120, NP 0.156 / 0.075 /
+0.061, LPI 0.145 / 0.122 / 0.145; predicted densities in the real range 99.3 / 99.7 / 99.8%; near-copies 0.5 /
+0.1 / 0.2%; R^2 0.979 (lambda 0.01): all three pass, and seed 0 again at 2 threads.
 """
 from __future__ import annotations
 
