@@ -143,6 +143,11 @@ def rolls(pitches) -> np.ndarray:
     return np.eye(N_PITCHES, dtype=np.float32)[p][:, None]
 
 
+def bars_array(bars) -> np.ndarray:
+    """A list of bars (each 16 pitch indices) as one (N, 16) host array."""
+    return np.stack([np.asarray(b) for b in bars])
+
+
 def chord_vectors(chords) -> np.ndarray:
     """(N, 2) (root, minor) -> (N, 13) float32: one-hot root pitch class, then the minor flag."""
     c = np.asarray(chords)

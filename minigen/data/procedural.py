@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-__all__ = ["texture", "seismic_sections", "settlements", "TEXTURES"]
+__all__ = ["texture", "seismic_sections", "settlements", "landscape_metrics", "TEXTURES"]
 
 TEXTURES = ("circles", "bricks")
 
@@ -142,3 +142,17 @@ def settlements(n: int, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.n
         maps[i] = built
         density[i] = roads.mean()
     return maps, density.astype(np.float32)
+
+
+def landscape_metrics(maps) -> np.ndarray:
+    """(n, H, W) host maps (built-up where > 0.5) -> (n, 3) float64: CA (% of the map built up), NP (number of
+    8-connected built-up patches, FRAGSTATS' default neighbourhood), LPI (the largest patch, % of the map)."""
+    from scipy import ndimage
+    built = np.asarray(maps) > 0.5
+    out = np.zeros((built.shape[0], 3))
+    eight = np.ones((3, 3), bool)
+    for i, m in enumerate(built):
+        labels, n = ndimage.label(m, structure=eight)
+        largest = np.bincount(labels.ravel())[1:].max() if n else 0
+        out[i] = (100.0 * m.mean(), n, 100.0 * largest / m.size)
+    return out

@@ -84,7 +84,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numpy as np
 
 from minigen import backend
 from minigen import functional as F
@@ -327,11 +326,11 @@ class MidiNetTask(Task):
     def song(self, first_bar, chords, key: str = "midinet", generator=None):
         """Bars generated one after another, each conditioned on the one before (the first on ``first_bar``)
         and on its chord: (len(chords), 16) host pitch indices."""
-        bars, prev = [], np.asarray(first_bar)[None]
+        bars, prev = [], [first_bar]
         for ch in chords:
-            prev = backend.to_host(self.generate(prev, np.asarray(ch)[None], key, generator))
+            prev = backend.to_host(self.generate(prev, [ch], key, generator))
             bars.append(prev[0])
-        return np.stack(bars)
+        return music.bars_array(bars)
 
     def measure(self, bars, prev=None, chords=None) -> dict:
         """The measures of bars (N, 16) (host pitch indices) generated for the held-out conditions."""
@@ -381,11 +380,11 @@ class MidiNetTask(Task):
             s = d.songs_test[i]
             chords = [b[1] for b in s[1:k]]
             names = " ".join(music.chord_name(*b[1]) for b in s[:k])
-            rows.append((f"held-out song {i} (real): {names}", np.array([b[0] for b in s[:k]])))
+            rows.append((f"held-out song {i} (real): {names}", music.bars_array([b[0] for b in s[:k]])))
             rows.append(("MidiNet, bar by bar from its first bar",
-                         np.concatenate([[s[0][0]], self.song(s[0][0], chords, generator=backend.Generator(100 + i))])))
+                         music.bars_array([s[0][0], *self.song(s[0][0], chords, generator=backend.Generator(100 + i))])))
             rows.append(("the same G without the conditioner",
-                         np.concatenate([[s[0][0]], self.song(s[0][0], chords, "no_prev", backend.Generator(100 + i))])))
+                         music.bars_array([s[0][0], *self.song(s[0][0], chords, "no_prev", backend.Generator(100 + i))])))
         title = f"MidiNet on F5 melodies, seed {self.seed}: {self.summary(results)}"
         return [plots.piano_rolls(rows, run.dir / "figure.png", title, lowest=music.LOWEST_NOTE)]
 
@@ -448,9 +447,8 @@ def gradcheck_case():
         p.data = 0.5 * g.normal(p.shape, dtype=xp.float64)       # on a LeakyReLU kink
     n = 4
     roll = lambda: Tensor(backend.to_device(music.rolls(backend.to_host(g.integers(0, P, size=(n, T))))
-                                            .astype(np.float64)))
-    chords = Tensor(backend.to_device(music.chord_vectors(np.stack([np.arange(n) * 2, np.arange(n) % 2], 1))
-                                      .astype(np.float64)))
+                                            .astype("float64")))
+    chords = Tensor(backend.to_device(music.chord_vectors([[2 * i, i % 2] for i in range(n)]).astype("float64")))
     real, prev = roll(), roll()
     fake = Tensor(g.uniform((n, 1, T, P), dtype=xp.float64))     # a constant: finite differences miss a detach
     z = Tensor(g.normal((n, 3), dtype=xp.float64))

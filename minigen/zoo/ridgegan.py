@@ -53,19 +53,11 @@ DEFAULTS = {"steps": 1500, "batch_size": 64, "latent_dim": 64, "ch": 16, "lr_g":
 
 # ---- the landscape metrics and the regression ---------------------------------------------------------
 
-def landscape_metrics(maps) -> "xp.ndarray":
-    """(n, H, W) maps (built-up where > 0.5) -> (n, 3): CA (% built-up), NP (8-connected built-up patches),
-    LPI (largest patch, % of the map).  Patches are labelled on the host with SciPy."""
-    import numpy as np
-    from scipy import ndimage
-    host = backend.to_host(maps) > 0.5
-    out = np.zeros((host.shape[0], 3))
-    eight = np.ones((3, 3), bool)
-    for i, m in enumerate(host):
-        labels, n = ndimage.label(m, structure=eight)
-        largest = np.bincount(labels.ravel())[1:].max() if n else 0
-        out[i] = (100.0 * m.mean(), n, 100.0 * largest / m.size)
-    return backend.to_device(out)
+def landscape_metrics(maps):
+    """(n, H, W) maps (built-up where > 0.5) -> (n, 3) device array: CA (% built-up), NP (8-connected built-up
+    patches), LPI (largest patch, % of the map); :func:`minigen.data.procedural.landscape_metrics` on the host."""
+    from minigen.data.procedural import landscape_metrics as on_host
+    return backend.to_device(on_host(backend.to_host(maps)))
 
 
 class KernelRidge:
@@ -194,7 +186,6 @@ def _figure(task, results, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
     gen = task.generate(16, backend.Generator(2))
     real = task.test_maps[:16]
     krr = task.regression()
@@ -210,7 +201,8 @@ def _figure(task, results, path):
     gm, rm = backend.to_host(gm), backend.to_host(rm)
     for i, k in enumerate(METRICS):
         ax = fig.add_subplot(3, 4, 9 + i)
-        bins = np.linspace(min(gm[:, i].min(), rm[:, i].min()), max(gm[:, i].max(), rm[:, i].max()) + 1e-9, 25)
+        lo, hi = min(gm[:, i].min(), rm[:, i].min()), max(gm[:, i].max(), rm[:, i].max()) + 1e-9
+        bins = [lo + (hi - lo) * k / 24 for k in range(25)]
         ax.hist(rm[:, i], bins, alpha=0.5, density=True, label="real")
         ax.hist(gm[:, i], bins, alpha=0.5, density=True, label="generated")
         ax.set_title(f"{k}: KS {results[f'ks_{k}']:.3f}", fontsize=8)
