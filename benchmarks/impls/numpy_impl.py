@@ -635,12 +635,14 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
             opt_g.step(gg)
             k[0] += 1
             return loss_d, loss_g
-    elif workload == "W3":
+    elif workload in ("W3", "W5", "W6"):      # one model, one Adam: loss_grad(params, *batch)
         opt = Adam(p)
+        loss_grad = {"W3": mlp_loss_grad, "W5": lstm_loss_grad, "W6": modconv_loss_grad}[workload]
+        if workload == "W5":  # (B, T, I) -> time-major (T, B, I) once: a step's slices x_t are then contiguous
+            batches = [tuple(np.ascontiguousarray(a.transpose(1, 0, 2)) for a in b) for b in batches]
 
         def step():
-            x, y = batches[k[0] % len(batches)]
-            loss, g = mlp_loss_grad(p, x, y)
+            loss, g = loss_grad(p, *batches[k[0] % len(batches)])
             opt.step(g)
             k[0] += 1
             return loss
@@ -663,26 +665,6 @@ def make(workload: str, seed: int = 0, noise=None, sizes=None, option=None, dtyp
             return loss_d, loss_g
 
         step.buffers = bufs
-    elif workload == "W5":
-        opt = Adam(p)
-        # (B, T, I) -> time-major (T, B, I) once: a step's slices x_t are then contiguous
-        batches = [tuple(np.ascontiguousarray(a.transpose(1, 0, 2)) for a in b) for b in batches]
-
-        def step():
-            x, y = batches[k[0] % len(batches)]
-            loss, g = lstm_loss_grad(p, x, y)
-            opt.step(g)
-            k[0] += 1
-            return loss
-    elif workload == "W6":
-        opt = Adam(p)
-
-        def step():
-            x, w, target = batches[k[0] % len(batches)]
-            loss, g = modconv_loss_grad(p, x, w, target)
-            opt.step(g)
-            k[0] += 1
-            return loss
     else:
         raise ValueError(f"unknown workload {workload!r}")
     step.params = p
